@@ -1,0 +1,106 @@
+/*
+ * output.h: building a plugin's result and printing it.
+ *
+ * A result gathers a state, a one-line summary, long-output lines (each
+ * with its own state, printed worst first, stable otherwise) and perfdata.
+ * Rendering follows the plugin contract:
+ *
+ *   NAME STATE - summary | 'label'=value[UOM];warn;crit;min;max ...
+ *   long output line (worst first)
+ *   ...
+ *
+ * '|' in human text becomes '/', newlines in a summary or line become
+ * spaces, labels are quoted when they hold anything but [A-Za-z0-9_.-]
+ * (with '=' and '\'' replaced by '_'), unknown values print as "U", numbers
+ * are printed without locale ("." decimal), integers without a fraction.
+ * The whole output is capped at PGHA_OUTPUT_MAX bytes: long-output lines
+ * that do not fit are dropped and counted in a last line.
+ *
+ * The result owns every string given to it (copies are taken).
+ */
+#ifndef PGHA_OUTPUT_H
+#define PGHA_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "range.h"
+#include "state.h"
+
+#define PGHA_OUTPUT_MAX 8192
+
+/* How a perfdata value is described; all fields optional (NULL/false). */
+struct pgha_perf_spec {
+	const char *uom;  /* "", "s", "B", "%", "c", ... */
+	const char *warn; /* range text echoed as given, e.g. thresholds' text */
+	const char *crit;
+	bool has_min;
+	double min;
+	bool has_max;
+	double max;
+};
+
+struct pgha_perf {
+	char *label;
+	bool known; /* false prints "U" */
+	double value;
+	char *uom, *warn, *crit;
+	bool has_min, has_max;
+	double min, max;
+};
+
+struct pgha_line {
+	enum pgha_state state;
+	char *text;
+};
+
+struct pgha_result {
+	const char *name; /* e.g. "PGHA_NODE"; borrowed, static storage */
+	enum pgha_state state;
+	char *summary;
+	struct pgha_line *lines;
+	size_t nlines, lines_alloc;
+	struct pgha_perf *perf;
+	size_t nperf, perf_alloc;
+	bool oom; /* an allocation failed: rendering says so, state UNKNOWN */
+};
+
+/* Start an OK result with an empty summary. */
+void pgha_result_init(struct pgha_result *r, const char *name);
+
+/* Free everything the result owns; it may be initialised again. */
+void pgha_result_free(struct pgha_result *r);
+
+/* Raise the state to s if s is worse (pgha_state_worst). */
+void pgha_result_raise(struct pgha_result *r, enum pgha_state s);
+
+/* Set the state exactly (e.g. UNKNOWN for bad input) and the summary. */
+void pgha_result_set(struct pgha_result *r, enum pgha_state s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Replace the summary, keeping the state. */
+void pgha_result_summary(struct pgha_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Add a long-output line with its own state; does not change r->state. */
+void pgha_result_line(struct pgha_result *r, enum pgha_state s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Add perfdata with a value; spec may be NULL. */
+void pgha_result_perf(struct pgha_result *r, const char *label, double value,
+		      const struct pgha_perf_spec *spec);
+
+/* Add perfdata whose value could not be determined ("U"). */
+void pgha_result_perf_unknown(struct pgha_result *r, const char *label,
+			      const struct pgha_perf_spec *spec);
+
+/* Render into out (whose limit should be at least PGHA_OUTPUT_MAX). The
+ * text ends with a newline and never exceeds PGHA_OUTPUT_MAX bytes. */
+int pgha_result_render(const struct pgha_result *r, struct pgha_buf *out);
+
+/* Render to stdout, free the result, and return the exit code (the state;
+ * UNKNOWN if memory ran out). main() ends with `return pgha_result_exit(&r);` */
+int pgha_result_exit(struct pgha_result *r);
+
+#endif

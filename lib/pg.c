@@ -1,0 +1,3 @@
+/* pg.c: stub, being written */
+#include "pg.h"
+int pgha_pg_stub(void) { return 0; }

@@ -10,7 +10,9 @@
  * endpoints not yet tried, so a hanging endpoint cannot eat the budget of
  * the next one. Response bodies are capped (max_body). Redirects are not
  * followed; only http and https are allowed. TLS peer and host
- * verification are on unless tls.insecure is set.
+ * verification are on unless tls.insecure is set. Proxy variables in the
+ * environment are ignored. The body cap is the smaller of the client's
+ * max_body and the response's (0 there: the default).
  *
  * Ownership: the client copies the endpoint strings; credentials and TLS
  * paths are borrowed and must outlive the client. A response owns its body.
@@ -71,7 +73,9 @@ void pgha_http_free(struct pgha_http *h);
  * application/json with a Content-Length, "" allowed). Returns 0 when some
  * endpoint answered (any status; see resp->status), else PGHA_E_UNREACHABLE
  * (every endpoint refused or failed to connect), PGHA_E_TIMEOUT (the
- * deadline passed), PGHA_E_TOOBIG (body over max_body) or PGHA_E_NOMEM,
+ * deadline passed), PGHA_E_TOOBIG (body over max_body), PGHA_E_INVALID
+ * (bad method or path, no endpoints, unusable local TLS files) or
+ * PGHA_E_NOMEM,
  * with resp->error naming the endpoint(s) and the reason, e.g.
  * `could not connect to "http://127.0.0.1:8008": Connection refused`.
  * resp must be initialised with pgha_http_response_init(). */
@@ -84,7 +88,8 @@ int pgha_http_get(struct pgha_http *h, const struct pgha_deadline *d,
 		  const char *path, struct pgha_http_response *resp);
 
 /* One request to one absolute URL (no endpoint list; e.g. a member's
- * api_url), same settings and error contract. */
+ * api_url), same settings and error contract; resp->endpoint then points
+ * at url. */
 int pgha_http_request_url(struct pgha_http *h, const struct pgha_deadline *d,
 			  const char *method, const char *url, const char *body,
 			  struct pgha_http_response *resp);

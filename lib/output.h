@@ -11,12 +11,25 @@
  *
  * '|' in human text becomes '/', newlines in a summary or line become
  * spaces, labels are quoted when they hold anything but [A-Za-z0-9_.-]
- * (with '=' and '\'' replaced by '_'), unknown values print as "U", numbers
- * are printed without locale ("." decimal), integers without a fraction.
- * The whole output is capped at PGHA_OUTPUT_MAX bytes: long-output lines
- * that do not fit are dropped and counted in a last line.
+ * (with '=', '\'', '|' and control characters replaced by '_'; an empty
+ * label becomes "_"), unknown values print as "U" (without the UOM; so
+ * does a non-finite value), numbers are printed as pgha_number_format
+ * does (no locale, "." decimal, integers without a fraction). The uom
+ * keeps only letters and '%'; warn and crit lose spaces, control
+ * characters, ';', '|', '=' and '\''. Trailing empty fields are dropped
+ * ("x=5", "lag=0B;;;0").
  *
- * The result owns every string given to it (copies are taken).
+ * The whole output is capped at PGHA_OUTPUT_MAX bytes, newlines included.
+ * "NAME STATE" is always printed. When the first line is too long, the
+ * summary keeps at least half of it (cut on a UTF-8 boundary, ending in
+ * "...") and perfdata items that do not fit are dropped whole from the
+ * end. Long-output lines are printed until one does not fit; it and all
+ * after it are replaced by a last line "... N more lines", for which room
+ * is always kept.
+ *
+ * The result owns every string given to it (copies are taken). A failed
+ * allocation sets oom; the result then renders as
+ * "NAME UNKNOWN - out of memory".
  */
 #ifndef PGHA_OUTPUT_H
 #define PGHA_OUTPUT_H
@@ -87,6 +100,13 @@ void pgha_result_summary(struct pgha_result *r, const char *fmt, ...)
 void pgha_result_line(struct pgha_result *r, enum pgha_state s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Make the summary from the long-output lines: "<prefix>: " and the lines
+ * that are not OK, worst first, joined by "; " -- or every line when all
+ * are OK (prefix may be NULL). The lines that went into the summary are
+ * removed from long output, so nothing is said twice; OK lines next to a
+ * problem stay there as detail. With no lines: "<prefix>: nothing checked". */
+void pgha_result_summarise(struct pgha_result *r, const char *prefix);
+
 /* Add perfdata with a value; spec may be NULL. */
 void pgha_result_perf(struct pgha_result *r, const char *label, double value,
 		      const struct pgha_perf_spec *spec);
@@ -95,8 +115,11 @@ void pgha_result_perf(struct pgha_result *r, const char *label, double value,
 void pgha_result_perf_unknown(struct pgha_result *r, const char *label,
 			      const struct pgha_perf_spec *spec);
 
-/* Render into out (whose limit should be at least PGHA_OUTPUT_MAX). The
- * text ends with a newline and never exceeds PGHA_OUTPUT_MAX bytes. */
+/* Render into out, replacing its contents (its limit should be at least
+ * PGHA_OUTPUT_MAX; a smaller limit is used as the cap). The text ends with
+ * a newline and never exceeds PGHA_OUTPUT_MAX bytes. Returns 0,
+ * PGHA_E_NOMEM, or PGHA_E_TOOBIG if out's limit is too small for even the
+ * head. */
 int pgha_result_render(const struct pgha_result *r, struct pgha_buf *out);
 
 /* Render to stdout, free the result, and return the exit code (the state;

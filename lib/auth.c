@@ -45,19 +45,6 @@ static void free_secret(char *s)
 	}
 }
 
-/* printf into err when the caller gave room for a message. */
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* A copy of n bytes at p as a string, or NULL when out of memory. */
 static char *dup_n(const char *p, size_t n)
 {
@@ -140,7 +127,7 @@ static int parse(const char *path, const char *text, size_t len,
 			n--;
 		const char *line_end = p + n;
 		if (memchr(p, '\0', n)) {
-			set_err(err, errlen,
+			pgha_errf(err, errlen,
 				"credentials file \"%s\" line %u: contains a NUL byte",
 				path, lineno);
 			return PGHA_E_AUTH;
@@ -156,7 +143,7 @@ static int parse(const char *path, const char *text, size_t len,
 
 		const char *eq = memchr(s, '=', (size_t)(line_end - s));
 		if (!eq) {
-			set_err(err, errlen,
+			pgha_errf(err, errlen,
 				"credentials file \"%s\" line %u: expected key=value",
 				path, lineno);
 			return PGHA_E_AUTH;
@@ -178,24 +165,24 @@ static int parse(const char *path, const char *text, size_t len,
 		}
 		if (!slot) {
 			if (printable_key(s, klen))
-				set_err(err, errlen,
+				pgha_errf(err, errlen,
 					"credentials file \"%s\" line %u: unknown key \"%.*s\" (expected username or password)",
 					path, lineno, (int)klen, s);
 			else
-				set_err(err, errlen,
+				pgha_errf(err, errlen,
 					"credentials file \"%s\" line %u: unknown key (expected username or password)",
 					path, lineno);
 			return PGHA_E_AUTH;
 		}
 		if (*slot) {
-			set_err(err, errlen,
+			pgha_errf(err, errlen,
 				"credentials file \"%s\" line %u: %s given twice",
 				path, lineno, name);
 			return PGHA_E_AUTH;
 		}
 		*slot = dup_n(eq + 1, (size_t)(line_end - (eq + 1)));
 		if (!*slot) {
-			set_err(err, errlen, "out of memory");
+			pgha_errf(err, errlen, "out of memory");
 			return PGHA_E_NOMEM;
 		}
 		p = next;
@@ -218,26 +205,26 @@ int pgha_credentials_load(const char *path, struct pgha_credentials *c,
 	 * on the regular file we insist on below. */
 	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		set_err(err, errlen,
+		pgha_errf(err, errlen,
 			"could not open credentials file \"%s\": %s", path,
 			strerror(errno));
 		return PGHA_E_IO;
 	}
 	if (fstat(fd, &st) != 0) {
-		set_err(err, errlen,
+		pgha_errf(err, errlen,
 			"could not stat credentials file \"%s\": %s", path,
 			strerror(errno));
 		close(fd);
 		return PGHA_E_IO;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen,
+		pgha_errf(err, errlen,
 			"credentials file \"%s\" is not a regular file", path);
 		close(fd);
 		return PGHA_E_IO;
 	}
 	if (st.st_mode & 077) {
-		set_err(err, errlen,
+		pgha_errf(err, errlen,
 			"credentials file \"%s\" is accessible by group or others (mode %04o): chmod 600 it",
 			path, (unsigned)(st.st_mode & 07777));
 		close(fd);
@@ -246,16 +233,16 @@ int pgha_credentials_load(const char *path, struct pgha_credentials *c,
 
 	rc = read_all(fd, &text, &len);
 	if (rc == PGHA_E_IO)
-		set_err(err, errlen,
+		pgha_errf(err, errlen,
 			"could not read credentials file \"%s\": %s", path,
 			strerror(errno));
 	else if (rc == PGHA_E_TOOBIG) {
-		set_err(err, errlen,
+		pgha_errf(err, errlen,
 			"credentials file \"%s\" is larger than %d bytes",
 			path, CRED_MAX_SIZE);
 		rc = PGHA_E_AUTH;
 	} else if (rc == PGHA_E_NOMEM)
-		set_err(err, errlen, "out of memory");
+		pgha_errf(err, errlen, "out of memory");
 	close(fd);
 	if (rc)
 		return rc;

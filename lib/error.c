@@ -1,6 +1,20 @@
 /* error.c: descriptions of the PGHA_E_* codes. */
 #include "error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
+void pgha_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 const char *pgha_strerror(int err)
 {
 	switch (err) {

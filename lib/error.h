@@ -8,6 +8,8 @@
 #ifndef PGHA_ERROR_H
 #define PGHA_ERROR_H
 
+#include <stddef.h>
+
 enum pgha_error {
 	PGHA_E_OK = 0,
 	PGHA_E_NOMEM = -1,       /* allocation failed */
@@ -22,6 +24,11 @@ enum pgha_error {
 	PGHA_E_QUERY = -10,      /* a SQL statement failed */
 	PGHA_E_AUTH = -11        /* credentials refused or unusable */
 };
+
+/* Write a one-line message into err (errlen bytes) when the caller gave
+ * room for one; NULL or 0 is fine. */
+void pgha_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* A short lower-case description of an error code; never NULL. */
 const char *pgha_strerror(int err);

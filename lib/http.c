@@ -49,19 +49,6 @@
 #define URL_MAX_LEN 4096      /* endpoint + path */
 #define METHOD_MAX_LEN 16
 
-/* printf into a fixed-size message buffer (truncating). */
-__attribute__((format(printf, 3, 4)))
-static void set_msg(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 /* ------------------------------------------------------------------ */
 /* URL validation                                                      */
 /* ------------------------------------------------------------------ */
@@ -120,18 +107,18 @@ static int check_url(const char *s, size_t n, bool base, char *err,
 
 	printable(shown, sizeof shown, s, n);
 	if (n == 0) {
-		set_msg(err, errlen, "invalid URL \"\": empty");
+		pgha_errf(err, errlen, "invalid URL \"\": empty");
 		return PGHA_E_INVALID;
 	}
 	if (n > ENDPOINT_MAX_LEN) {
-		set_msg(err, errlen, "invalid URL \"%s\": longer than %d bytes",
+		pgha_errf(err, errlen, "invalid URL \"%s\": longer than %d bytes",
 			shown, ENDPOINT_MAX_LEN);
 		return PGHA_E_INVALID;
 	}
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (ch <= 0x20 || ch == 0x7f) {
-			set_msg(err, errlen,
+			pgha_errf(err, errlen,
 				"invalid URL \"%s\": contains whitespace or a control character",
 				shown);
 			return PGHA_E_INVALID;
@@ -142,7 +129,7 @@ static int check_url(const char *s, size_t n, bool base, char *err,
 	else if (has_prefix_ci(s, n, "https://"))
 		start = 8;
 	else {
-		set_msg(err, errlen,
+		pgha_errf(err, errlen,
 			"invalid URL \"%s\": must start with http:// or https://",
 			shown);
 		return PGHA_E_INVALID;
@@ -154,12 +141,12 @@ static int check_url(const char *s, size_t n, bool base, char *err,
 		end++;
 	if (memchr(s + start, '@', end - start)) {
 		/* Do not echo it: it may hold a password. */
-		set_msg(err, errlen,
+		pgha_errf(err, errlen,
 			"invalid URL: user information (user@host) is not allowed, use a credentials file");
 		return PGHA_E_INVALID;
 	}
 	if (base && (memchr(s, '?', n) || memchr(s, '#', n))) {
-		set_msg(err, errlen,
+		pgha_errf(err, errlen,
 			"invalid URL \"%s\": an endpoint cannot have a query or fragment",
 			shown);
 		return PGHA_E_INVALID;
@@ -170,7 +157,7 @@ static int check_url(const char *s, size_t n, bool base, char *err,
 	if (p < end && s[p] == '[') {
 		const char *rb = memchr(s + p, ']', end - p);
 		if (!rb || rb == s + p + 1) {
-			set_msg(err, errlen, "invalid URL \"%s\": bad IPv6 address",
+			pgha_errf(err, errlen, "invalid URL \"%s\": bad IPv6 address",
 				shown);
 			return PGHA_E_INVALID;
 		}
@@ -180,7 +167,7 @@ static int check_url(const char *s, size_t n, bool base, char *err,
 		while (host_end < end && s[host_end] != ':')
 			host_end++;
 		if (host_end == p) {
-			set_msg(err, errlen, "invalid URL \"%s\": no host", shown);
+			pgha_errf(err, errlen, "invalid URL \"%s\": no host", shown);
 			return PGHA_E_INVALID;
 		}
 	}
@@ -196,7 +183,7 @@ static int check_url(const char *s, size_t n, bool base, char *err,
 				port = port * 10 + (unsigned long)(s[p] - '0');
 		}
 		if (bad || digits == 0 || port == 0 || port > 65535) {
-			set_msg(err, errlen, "invalid URL \"%s\": bad port", shown);
+			pgha_errf(err, errlen, "invalid URL \"%s\": bad port", shown);
 			return PGHA_E_INVALID;
 		}
 	}
@@ -231,7 +218,7 @@ int pgha_http_add_endpoints(struct pgha_http *h, const char *list,
 	int rc = 0;
 
 	if (!list) {
-		set_msg(err, errlen, "invalid URL \"\": empty");
+		pgha_errf(err, errlen, "invalid URL \"\": empty");
 		return PGHA_E_INVALID;
 	}
 	/* Validate the whole list first: either all of it is added or none. */
@@ -247,7 +234,7 @@ int pgha_http_add_endpoints(struct pgha_http *h, const char *list,
 		if (rc)
 			break;
 		if (h->n_endpoints + n_added >= PGHA_HTTP_MAX_ENDPOINTS) {
-			set_msg(err, errlen, "too many endpoints: at most %d",
+			pgha_errf(err, errlen, "too many endpoints: at most %d",
 				PGHA_HTTP_MAX_ENDPOINTS);
 			rc = PGHA_E_TOOBIG;
 			break;
@@ -256,7 +243,7 @@ int pgha_http_add_endpoints(struct pgha_http *h, const char *list,
 			e--;
 		char *copy = malloc((size_t)(e - b) + 1);
 		if (!copy) {
-			set_msg(err, errlen, "out of memory");
+			pgha_errf(err, errlen, "out of memory");
 			rc = PGHA_E_NOMEM;
 			break;
 		}
@@ -500,7 +487,7 @@ static void describe_failure(const struct request *r, CURLcode cc,
 
 	switch (cc) {
 	case CURLE_OPERATION_TIMEDOUT:
-		set_msg(msg, msglen, "no answer from \"%s\" within %lld ms",
+		pgha_errf(msg, msglen, "no answer from \"%s\" within %lld ms",
 			endpoint, (long long)budget_ms);
 		break;
 	case CURLE_COULDNT_CONNECT:
@@ -508,21 +495,21 @@ static void describe_failure(const struct request *r, CURLcode cc,
 		if (curl_easy_getinfo(r->curl, CURLINFO_OS_ERRNO, &os_errno) ==
 			    CURLE_OK && os_errno > 0 && os_errno < INT_MAX)
 			why = strerror((int)os_errno);
-		set_msg(msg, msglen, "could not connect to \"%s\": %s",
+		pgha_errf(msg, msglen, "could not connect to \"%s\": %s",
 			endpoint, why);
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
-		set_msg(msg, msglen, "could not connect to \"%s\": %s",
+		pgha_errf(msg, msglen, "could not connect to \"%s\": %s",
 			endpoint, why);
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
-		set_msg(msg, msglen, "TLS connection to \"%s\" failed: %s",
+		pgha_errf(msg, msglen, "TLS connection to \"%s\" failed: %s",
 			endpoint, why);
 		break;
 	default:
-		set_msg(msg, msglen, "connection to \"%s\" failed: %s",
+		pgha_errf(msg, msglen, "connection to \"%s\" failed: %s",
 			endpoint, why);
 		break;
 	}
@@ -570,7 +557,7 @@ static int run(struct pgha_http *h, const struct pgha_deadline *d,
 
 	r.curl = get_handle(h);
 	if (!r.curl) {
-		set_msg(resp->error, sizeof resp->error,
+		pgha_errf(resp->error, sizeof resp->error,
 			"could not initialise libcurl");
 		return PGHA_E_NOMEM;
 	}
@@ -586,14 +573,14 @@ static int run(struct pgha_http *h, const struct pgha_deadline *d,
 		}
 	}
 	if (!hd) {
-		set_msg(resp->error, sizeof resp->error, "out of memory");
+		pgha_errf(resp->error, sizeof resp->error, "out of memory");
 		return PGHA_E_NOMEM;
 	}
 	r.headers = hd;
 
 	CURLcode cc = set_common_options(&r);
 	if (cc != CURLE_OK) {
-		set_msg(resp->error, sizeof resp->error,
+		pgha_errf(resp->error, sizeof resp->error,
 			"could not set up HTTP request: %s",
 			curl_easy_strerror(cc));
 		rc = cc == CURLE_OUT_OF_MEMORY ? PGHA_E_NOMEM : PGHA_E_INVALID;
@@ -607,18 +594,18 @@ static int run(struct pgha_http *h, const struct pgha_deadline *d,
 
 		if (left <= 0) {
 			if (tried == 0)
-				set_msg(resp->error, sizeof resp->error,
+				pgha_errf(resp->error, sizeof resp->error,
 					"deadline passed before contacting \"%s\"",
 					bases[i]);
 			else
-				set_msg(resp->error, sizeof resp->error,
+				pgha_errf(resp->error, sizeof resp->error,
 					"no endpoint answered in time (%zu of %zu tried); last: %s",
 					tried, n, last);
 			rc = PGHA_E_TIMEOUT;
 			goto out;
 		}
 		if (blen + plen >= sizeof url) {
-			set_msg(resp->error, sizeof resp->error,
+			pgha_errf(resp->error, sizeof resp->error,
 				"URL for \"%s\" longer than %zu bytes", bases[i],
 				sizeof url - 1);
 			rc = PGHA_E_INVALID;
@@ -656,7 +643,7 @@ static int run(struct pgha_http *h, const struct pgha_deadline *d,
 			resp->error[0] = '\0';
 			/* make body.data non-NULL even for an empty body */
 			if (pgha_buf_append(&resp->body, "", 0) == PGHA_E_NOMEM) {
-				set_msg(resp->error, sizeof resp->error,
+				pgha_errf(resp->error, sizeof resp->error,
 					"out of memory");
 				rc = PGHA_E_NOMEM;
 				goto out;
@@ -668,18 +655,18 @@ static int run(struct pgha_http *h, const struct pgha_deadline *d,
 
 		if (r.sink.failed == PGHA_E_TOOBIG ||
 		    cc == CURLE_FILESIZE_EXCEEDED) {
-			set_msg(resp->error, sizeof resp->error,
+			pgha_errf(resp->error, sizeof resp->error,
 				"response from \"%s\" larger than %zu bytes", url,
 				r.sink.cap);
 			rc = PGHA_E_TOOBIG;
 		} else if (r.sink.failed == PGHA_E_NOMEM ||
 			   cc == CURLE_OUT_OF_MEMORY) {
-			set_msg(resp->error, sizeof resp->error,
+			pgha_errf(resp->error, sizeof resp->error,
 				"out of memory reading the response from \"%s\"",
 				url);
 			rc = PGHA_E_NOMEM;
 		} else if (setup_failure(cc)) {
-			set_msg(resp->error, sizeof resp->error,
+			pgha_errf(resp->error, sizeof resp->error,
 				"could not send request to \"%s\": %s", url,
 				r.errbuf[0] ? r.errbuf : curl_easy_strerror(cc));
 			rc = PGHA_E_INVALID;
@@ -699,9 +686,9 @@ static int run(struct pgha_http *h, const struct pgha_deadline *d,
 
 	/* Every endpoint failed. */
 	if (n == 1)
-		set_msg(resp->error, sizeof resp->error, "%s", last);
+		pgha_errf(resp->error, sizeof resp->error, "%s", last);
 	else
-		set_msg(resp->error, sizeof resp->error,
+		pgha_errf(resp->error, sizeof resp->error,
 			"no endpoint answered (%zu tried); last: %s", tried,
 			last);
 	/* The last endpoint gets all the time left, so its timeout is the
@@ -725,13 +712,17 @@ out:
 static int check_args(const struct pgha_http *h, const struct pgha_deadline *d,
 		      const char *method, struct pgha_http_response *resp)
 {
+	resp->status = 0;
+	resp->endpoint = NULL;
+	resp->error[0] = '\0';
+	pgha_buf_reset(&resp->body);
 	if (!h || !d) {
-		set_msg(resp->error, sizeof resp->error,
+		pgha_errf(resp->error, sizeof resp->error,
 			"HTTP request without a client or deadline");
 		return PGHA_E_INVALID;
 	}
 	if (!valid_method(method)) {
-		set_msg(resp->error, sizeof resp->error,
+		pgha_errf(resp->error, sizeof resp->error,
 			"invalid HTTP method");
 		return PGHA_E_INVALID;
 	}
@@ -743,25 +734,19 @@ int pgha_http_request(struct pgha_http *h, const struct pgha_deadline *d,
 		      struct pgha_http_response *resp)
 {
 	char shown[160];
-
-	resp->status = 0;
-	resp->endpoint = NULL;
-	resp->error[0] = '\0';
-	pgha_buf_reset(&resp->body);
-
 	int rc = check_args(h, d, method, resp);
 	if (rc)
 		return rc;
 	if (!valid_path(path)) {
 		printable(shown, sizeof shown, path ? path : "",
 			  path ? strlen(path) : 0);
-		set_msg(resp->error, sizeof resp->error,
+		pgha_errf(resp->error, sizeof resp->error,
 			"invalid request path \"%s\": must start with '/' and contain no whitespace",
 			shown);
 		return PGHA_E_INVALID;
 	}
 	if (h->n_endpoints == 0) {
-		set_msg(resp->error, sizeof resp->error, "no endpoint given");
+		pgha_errf(resp->error, sizeof resp->error, "no endpoint given");
 		return PGHA_E_INVALID;
 	}
 	return run(h, d, method, (const char *const *)h->endpoints,
@@ -778,16 +763,11 @@ int pgha_http_request_url(struct pgha_http *h, const struct pgha_deadline *d,
 			  const char *method, const char *url, const char *body,
 			  struct pgha_http_response *resp)
 {
-	resp->status = 0;
-	resp->endpoint = NULL;
-	resp->error[0] = '\0';
-	pgha_buf_reset(&resp->body);
-
 	int rc = check_args(h, d, method, resp);
 	if (rc)
 		return rc;
 	if (!url) {
-		set_msg(resp->error, sizeof resp->error, "invalid URL \"\": empty");
+		pgha_errf(resp->error, sizeof resp->error, "invalid URL \"\": empty");
 		return PGHA_E_INVALID;
 	}
 	rc = check_url(url, strlen(url), false, resp->error,

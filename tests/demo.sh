@@ -31,6 +31,8 @@ show() { # show CMD...: print the command, its output and exit code
 }
 
 echo
+"$top/tests/sandbox/pgha-sandbox" status
+echo
 echo "== check_pgha_node against each node =="
 for n in $PGHA_NODES; do
 	var="PGHA_${n^^}_REST"

@@ -3,6 +3,7 @@
 #include "error.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *pgha_role_name(enum pgha_role role)
@@ -89,4 +90,117 @@ int pgha_version_cmp(const char *a, const char *b)
 			return x < y ? -1 : 1;
 	}
 	return 0;
+}
+
+const char *pgha_member_role_name(enum pgha_member_role role)
+{
+	switch (role) {
+	case PGHA_MEMBER_LEADER: return "leader";
+	case PGHA_MEMBER_STANDBY_LEADER: return "standby_leader";
+	case PGHA_MEMBER_SYNC_STANDBY: return "sync_standby";
+	case PGHA_MEMBER_QUORUM_STANDBY: return "quorum_standby";
+	case PGHA_MEMBER_REPLICA: return "replica";
+	case PGHA_MEMBER_UNKNOWN: break;
+	}
+	return "unknown";
+}
+
+static enum pgha_member_role member_role_from_text(const char *text)
+{
+	static const struct { const char *name; enum pgha_member_role role; } roles[] = {
+		{ "leader", PGHA_MEMBER_LEADER }, { "master", PGHA_MEMBER_LEADER },
+		{ "primary", PGHA_MEMBER_LEADER },
+		{ "standby_leader", PGHA_MEMBER_STANDBY_LEADER },
+		{ "sync_standby", PGHA_MEMBER_SYNC_STANDBY },
+		{ "quorum_standby", PGHA_MEMBER_QUORUM_STANDBY },
+		{ "replica", PGHA_MEMBER_REPLICA },
+	};
+	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+		if (strcmp(text, roles[i].name) == 0)
+			return roles[i].role;
+	return PGHA_MEMBER_UNKNOWN;
+}
+
+/* Fill one member from its JSON object. */
+static void member_parse(const cJSON *obj, struct pgha_member *m)
+{
+	memset(m, 0, sizeof *m);
+	m->name = string_or_empty(obj, "name");
+	m->role_text = string_or_empty(obj, "role");
+	m->role = member_role_from_text(m->role_text);
+	m->state = string_or_empty(obj, "state");
+	m->api_url = string_or_empty(obj, "api_url");
+	m->host = string_or_empty(obj, "host");
+	if (pgha_json_int64(obj, "port", &m->port))
+		m->port = 0;
+	m->has_timeline = pgha_json_int64(obj, "timeline", &m->timeline) == 0;
+	const cJSON *lag = pgha_json_get(obj, "lag");
+	if (!lag)
+		m->lag_kind = PGHA_LAG_ABSENT;
+	else if (cJSON_IsNumber(lag) && pgha_json_value_int64(lag, &m->lag) == 0 && m->lag >= 0)
+		m->lag_kind = PGHA_LAG_BYTES;
+	else
+		m->lag_kind = PGHA_LAG_UNKNOWN; /* "unknown", or a shape we do not trust */
+	m->has_receive_lag = pgha_json_int64(obj, "receive_lag", &m->receive_lag) == 0;
+	m->has_replay_lag = pgha_json_int64(obj, "replay_lag", &m->replay_lag) == 0;
+	m->pending_restart = pgha_json_flag(obj, "pending_restart");
+	m->has_scheduled_restart = cJSON_IsObject(pgha_json_get(obj, "scheduled_restart"));
+	const cJSON *tags = pgha_json_get(obj, "tags");
+	m->tags = cJSON_IsObject(tags) ? tags : NULL;
+}
+
+int pgha_cluster_parse(const cJSON *root, struct pgha_cluster *c, char *err, size_t errlen)
+{
+	const cJSON *members;
+
+	memset(c, 0, sizeof *c);
+	if (pgha_json_array(root, "members", &members)) {
+		pgha_errf(err, errlen, "Patroni cluster document has no \"members\" array");
+		return PGHA_E_PROTOCOL;
+	}
+	size_t n = (size_t)cJSON_GetArraySize(members);
+	if (n) {
+		c->members = calloc(n, sizeof *c->members);
+		if (!c->members) {
+			pgha_errf(err, errlen, "out of memory");
+			return PGHA_E_NOMEM;
+		}
+	}
+	const cJSON *item;
+	cJSON_ArrayForEach(item, members) {
+		if (!cJSON_IsObject(item) || !cJSON_IsString(pgha_json_get(item, "name")))
+			continue;
+		member_parse(item, &c->members[c->n_members++]);
+	}
+	c->paused = pgha_json_flag(root, "pause");
+	const cJSON *sw = pgha_json_get(root, "scheduled_switchover");
+	c->scheduled_switchover = cJSON_IsObject(sw) ? sw : NULL;
+	c->scope = string_or_empty(root, "scope");
+	return 0;
+}
+
+void pgha_cluster_free(struct pgha_cluster *c)
+{
+	free(c->members);
+	memset(c, 0, sizeof *c);
+}
+
+bool pgha_member_is_replica(const struct pgha_member *m)
+{
+	return m->role == PGHA_MEMBER_REPLICA || m->role == PGHA_MEMBER_SYNC_STANDBY ||
+	       m->role == PGHA_MEMBER_QUORUM_STANDBY;
+}
+
+bool pgha_member_is_running(const struct pgha_member *m)
+{
+	return strcmp(m->state, "running") == 0 || strcmp(m->state, "streaming") == 0;
+}
+
+const struct pgha_member *pgha_cluster_leader(const struct pgha_cluster *c)
+{
+	for (size_t i = 0; i < c->n_members; i++)
+		if (c->members[i].role == PGHA_MEMBER_LEADER ||
+		    c->members[i].role == PGHA_MEMBER_STANDBY_LEADER)
+			return &c->members[i];
+	return NULL;
 }

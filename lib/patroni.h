@@ -47,6 +47,77 @@ struct pgha_patroni_node {
 int pgha_patroni_node_parse(const cJSON *root, struct pgha_patroni_node *node,
 			    char *err, size_t errlen);
 
+/* A member's role in GET /cluster. */
+enum pgha_member_role {
+	PGHA_MEMBER_UNKNOWN = 0,
+	PGHA_MEMBER_LEADER,         /* "leader" ("master"/"primary" accepted) */
+	PGHA_MEMBER_STANDBY_LEADER, /* "standby_leader" */
+	PGHA_MEMBER_SYNC_STANDBY,   /* "sync_standby" */
+	PGHA_MEMBER_QUORUM_STANDBY, /* "quorum_standby" (4.0+) */
+	PGHA_MEMBER_REPLICA         /* "replica" */
+};
+
+/* What a member's "lag" said. */
+enum pgha_lag_kind {
+	PGHA_LAG_ABSENT = 0, /* no "lag" key (the leader, a stopped member) */
+	PGHA_LAG_BYTES,      /* a number of bytes */
+	PGHA_LAG_UNKNOWN     /* "unknown", or anything that is not a number */
+};
+
+/* One member of GET /cluster. Strings borrow from the JSON tree; absent
+ * strings are "". */
+struct pgha_member {
+	const char *name;
+	const char *role_text;
+	enum pgha_member_role role;
+	const char *state;     /* "running", "streaming", "stopped", ... */
+	const char *api_url;   /* ".../patroni" as Patroni publishes it */
+	const char *host;
+	int64_t port;          /* 0 if absent */
+	bool has_timeline;
+	int64_t timeline;
+	enum pgha_lag_kind lag_kind;
+	int64_t lag;           /* bytes, when lag_kind is PGHA_LAG_BYTES */
+	bool has_receive_lag, has_replay_lag; /* 4.1+ */
+	int64_t receive_lag, replay_lag;
+	bool pending_restart;
+	bool has_scheduled_restart;
+	const cJSON *tags;     /* object or NULL */
+};
+
+/* GET /cluster. */
+struct pgha_cluster {
+	struct pgha_member *members; /* owned array */
+	size_t n_members;
+	bool paused;
+	const cJSON *scheduled_switchover; /* object or NULL */
+	const char *scope;                 /* 3.2+, "" if absent */
+};
+
+/* Read a /cluster document into c (c->members is allocated: free with
+ * pgha_cluster_free; the strings still borrow from root). Members that
+ * are not objects or have no name are skipped. PGHA_E_PROTOCOL when the
+ * document has no "members" array; PGHA_E_NOMEM. */
+int pgha_cluster_parse(const cJSON *root, struct pgha_cluster *c, char *err, size_t errlen);
+
+void pgha_cluster_free(struct pgha_cluster *c);
+
+/* "leader", "standby_leader", "sync_standby", "quorum_standby", "replica"
+ * or "unknown". */
+const char *pgha_member_role_name(enum pgha_member_role role);
+
+/* True for the roles that replicate from a leader: replica, sync_standby
+ * and quorum_standby. */
+bool pgha_member_is_replica(const struct pgha_member *m);
+
+/* True when the member's PostgreSQL runs: "running" (leaders, and
+ * replicas before 3.0.4) or "streaming" (replicas from 3.0.4). */
+bool pgha_member_is_running(const struct pgha_member *m);
+
+/* The leader or standby leader, or NULL when there is none. When several
+ * claim it, the first one. */
+const struct pgha_member *pgha_cluster_leader(const struct pgha_cluster *c);
+
 /* Compare dotted versions numerically ("3.0.10" > "3.0.2"); a missing
  * part counts as 0. Returns <0, 0 or >0. */
 int pgha_version_cmp(const char *a, const char *b);

@@ -14,13 +14,11 @@
  * The last four read GET /patroni once. A node that cannot be reached in
  * time is CRITICAL (--timeout-result changes it).
  */
-#include "auth.h"
 #include "error.h"
-#include "http.h"
-#include "json.h"
 #include "options.h"
 #include "output.h"
 #include "patroni.h"
+#include "rest.h"
 #include "statefile.h"
 
 #include <errno.h>
@@ -223,24 +221,25 @@ static void check_status(const struct config *cfg, const struct pgha_patroni_nod
 }
 
 /* GET /patroni and run the checks on it. */
-static void check_node(struct pgha_http *http, const struct pgha_common *common,
+static void check_node(struct pgha_rest *rest, const struct pgha_common *common,
 		       const struct config *cfg, struct pgha_result *r, char *who, size_t wholen,
 		       char *detail, size_t detaillen)
 {
-	struct pgha_http_response resp;
 	cJSON *root = NULL;
 	struct pgha_patroni_node node;
-	char err[256];
+	long status = 0;
+	char err[512];
 
-	pgha_http_response_init(&resp, PGHA_HTTP_DEFAULT_MAX_BODY);
-	if (pgha_http_get(http, &common->deadline, "/patroni", &resp)) {
-		pgha_result_raise(r, common->timeout_result);
-		pgha_result_line(r, common->timeout_result, "not reachable: %s", resp.error);
-	} else if (resp.status != 200) {
+	int rc = pgha_rest_get_json(rest, &common->deadline, "/patroni", &root, &status, NULL,
+				    err, sizeof err);
+	if (rc) {
+		enum pgha_state s = pgha_rest_failure_state(rc, common);
+		pgha_result_raise(r, s);
+		pgha_result_line(r, s, "%s%s", s == common->timeout_result ? "not reachable: " : "", err);
+	} else if (status != 200) {
 		pgha_result_raise(r, PGHA_UNKNOWN);
-		pgha_result_line(r, PGHA_UNKNOWN, "GET /patroni answered HTTP %ld", resp.status);
-	} else if (pgha_json_parse(resp.body.data, resp.body.len, &root, err, sizeof err) ||
-		   pgha_patroni_node_parse(root, &node, err, sizeof err)) {
+		pgha_result_line(r, PGHA_UNKNOWN, "GET /patroni answered HTTP %ld", status);
+	} else if (pgha_patroni_node_parse(root, &node, err, sizeof err)) {
 		pgha_result_raise(r, PGHA_UNKNOWN);
 		pgha_result_line(r, PGHA_UNKNOWN, "GET /patroni: %s", err);
 	} else {
@@ -254,7 +253,6 @@ static void check_node(struct pgha_http *http, const struct pgha_common *common,
 				 node.has_timeline ? node.timeline : 0, node.version, node.scope);
 	}
 	cJSON_Delete(root);
-	pgha_http_response_free(&resp);
 }
 
 int main(int argc, char **argv)
@@ -291,53 +289,45 @@ int main(int argc, char **argv)
 	if (!reads_status)
 		cfg.alive = true;
 
-	struct pgha_credentials creds = { 0 };
-	struct pgha_http http;
+	struct pgha_rest rest;
 	struct pgha_result r;
 	char err[512] = "";
 	char url[512];
-	pgha_result_init(&r, program.result_name);
+	const char *urls[1] = { url };
 
-	if (pgha_http_init(&http)) {
-		pgha_result_set(&r, PGHA_UNKNOWN, "out of memory");
-		return pgha_result_exit(&r);
-	}
 	if (common.n_patroni == 0)
 		snprintf(url, sizeof url, "http://%s:%s", common.hostname,
 			 common.port ? common.port : "8008");
-	for (size_t i = 0; i < common.n_patroni || (i == 0 && common.n_patroni == 0); i++) {
-		if (pgha_http_add_endpoints(&http, common.n_patroni ? common.patroni[i] : url,
-					    err, sizeof err)) {
-			pgha_http_free(&http);
-			return pgha_options_fail(&program, "%s", err);
-		}
+	int rc = pgha_rest_open(&rest, common.n_patroni ? common.patroni : urls,
+				common.n_patroni ? common.n_patroni : 1, &common, err, sizeof err);
+	if (rc == 0 && rest.http.n_endpoints != 1) {
+		rc = PGHA_E_INVALID;
+		snprintf(err, sizeof err, "check_pgha_node checks one node: give one URL");
 	}
-	if (http.n_endpoints != 1) {
-		pgha_http_free(&http);
-		return pgha_options_fail(&program, "check_pgha_node checks one node: give one URL");
+	if (rc == PGHA_E_INVALID) {
+		pgha_rest_close(&rest);
+		return pgha_options_fail(&program, "%s", err);
 	}
-	if (common.auth_file && pgha_credentials_load(common.auth_file, &creds, err, sizeof err)) {
-		pgha_http_free(&http);
+	pgha_result_init(&r, program.result_name);
+	if (rc) {
+		pgha_rest_close(&rest);
 		pgha_result_set(&r, PGHA_UNKNOWN, "%s", err);
 		return pgha_result_exit(&r);
 	}
-	http.auth = creds.username ? &creds : NULL;
-	http.tls = (struct pgha_tls){ common.cacert, common.cert, common.key, common.insecure };
-	http.verbose = common.verbose;
 
 	char who[128], detail[256] = "";
 	/* the node as operators name it: its Patroni name (3.2+) or host:port */
-	const char *scheme_end = strstr(http.endpoints[0], "://");
-	snprintf(who, sizeof who, "%s", scheme_end ? scheme_end + 3 : http.endpoints[0]);
+	const char *endpoint = rest.http.endpoints[0];
+	const char *scheme_end = strstr(endpoint, "://");
+	snprintf(who, sizeof who, "%s", scheme_end ? scheme_end + 3 : endpoint);
 	if (cfg.alive)
-		check_alive(&http, &common, &r);
+		check_alive(&rest.http, &common, &r);
 	if (reads_status)
-		check_node(&http, &common, &cfg, &r, who, sizeof who, detail, sizeof detail);
+		check_node(&rest, &common, &cfg, &r, who, sizeof who, detail, sizeof detail);
 	pgha_result_summarise(&r, who);
 	if (detail[0])
 		pgha_result_line(&r, PGHA_OK, "%s", detail);
 
-	pgha_http_free(&http);
-	pgha_credentials_free(&creds);
+	pgha_rest_close(&rest);
 	return pgha_result_exit(&r);
 }

@@ -10,8 +10,7 @@ top_builddir=${PGHA_TOP_BUILDDIR:-$top_srcdir}
 SANDBOX="$top_srcdir/tests/sandbox/pgha-sandbox"
 PLUGINS="$top_builddir/plugins"
 FIXTURE="$top_builddir/tests/unit/fixture_server"
-TAP_N=0
-TAP_FAILED=0
+. "$top_srcdir/tests/tap.sh"
 
 # shellcheck disable=SC1090
 if ! sandbox_env=$("$SANDBOX" env 2>&1); then
@@ -20,47 +19,6 @@ if ! sandbox_env=$("$SANDBOX" env 2>&1); then
 fi
 eval "$sandbox_env"
 export PGPASSFILE
-
-diag() { printf '# %s\n' "$@"; }
-
-ok() { # ok CONDITION-EXIT-STATUS NAME
-	local status=$1; shift
-	TAP_N=$((TAP_N + 1))
-	if [ "$status" -eq 0 ]; then
-		printf 'ok %d - %s\n' "$TAP_N" "$*"
-	else
-		printf 'not ok %d - %s\n' "$TAP_N" "$*"
-		TAP_FAILED=$((TAP_FAILED + 1))
-	fi
-	return "$status"
-}
-
-is() { # is GOT WANT NAME
-	local got=$1 want=$2; shift 2
-	[ "$got" = "$want" ]
-	ok $? "$*" || diag "got:  '$got'" "want: '$want'"
-}
-
-like() { # like TEXT REGEX NAME  (grep -E)
-	local text=$1 re=$2; shift 2
-	printf '%s' "$text" | grep -Eq -- "$re"
-	ok $? "$*" || diag "text: '$text'" "does not match: '$re'"
-}
-
-unlike() {
-	local text=$1 re=$2; shift 2
-	! printf '%s' "$text" | grep -Eq -- "$re"
-	ok $? "$*" || diag "text: '$text'" "matches: '$re'"
-}
-
-# run CMD...: OUT gets stdout, RC the exit code, FIRST the first line.
-run() {
-	OUT=$("$@" 2>&1)
-	RC=$?
-	FIRST=${OUT%%$'\n'*}
-	if [ -n "${TAP_VERBOSE:-}" ]; then diag "\$ $*" "$OUT" "exit $RC"; fi
-	return 0
-}
 
 # rest_of NODE: the node's REST URL (PGHA_N1_REST for n1).
 rest_of() {
@@ -79,7 +37,3 @@ replicas() {
 	for n in $PGHA_NODES; do [ "$n" != "$l" ] && printf '%s ' "$n"; done
 }
 
-done_testing() {
-	printf '1..%d\n' "$TAP_N"
-	[ "$TAP_FAILED" -eq 0 ]
-}

@@ -84,6 +84,73 @@ int main(void)
 	ok(!n.has_timeline, "as unknown timeline");
 	cJSON_Delete(root);
 
+	/* GET /cluster, 3.0.2 as observed, plus a stopped member */
+	const struct pgha_member *m;
+	struct pgha_cluster c;
+	static const char cluster_302[] =
+		"{\"members\":["
+		"{\"name\":\"n1\",\"role\":\"leader\",\"state\":\"running\","
+		"\"api_url\":\"http://127.0.0.1:18008/patroni\",\"host\":\"127.0.0.1\","
+		"\"port\":15432,\"timeline\":1},"
+		"{\"name\":\"n2\",\"role\":\"replica\",\"state\":\"running\","
+		"\"host\":\"127.0.0.1\",\"port\":15433,\"timeline\":1,\"lag\":0,"
+		"\"pending_restart\":true,\"tags\":{\"nofailover\":true}},"
+		"{\"name\":\"n3\",\"role\":\"replica\",\"state\":\"stopped\",\"lag\":\"unknown\"},"
+		"{\"role\":\"replica\"}, 7]}";
+	root = NULL;
+	ok(pgha_json_parse(cluster_302, strlen(cluster_302), &root, err, sizeof err) == 0,
+	   "cluster document parses as JSON");
+	is_int(pgha_cluster_parse(root, &c, err, sizeof err), 0, "3.0.2 cluster parses");
+	is_int(c.n_members, 3, "members without a name and non-objects are skipped");
+	ok(!c.paused && !c.scheduled_switchover, "not paused, nothing scheduled");
+	m = pgha_cluster_leader(&c);
+	ok(m && strcmp(m->name, "n1") == 0, "n1 is the leader");
+	ok(m && m->lag_kind == PGHA_LAG_ABSENT, "the leader has no lag");
+	ok(m && m->port == 15432 && m->has_timeline && m->timeline == 1, "port and timeline");
+	is_str(c.members[1].name, "n2", "second member");
+	ok(pgha_member_is_replica(&c.members[1]) && pgha_member_is_running(&c.members[1]),
+	   "n2 is a running replica");
+	ok(c.members[1].lag_kind == PGHA_LAG_BYTES && c.members[1].lag == 0, "lag 0 is known");
+	ok(c.members[1].pending_restart, "pending restart");
+	ok(c.members[1].tags && pgha_json_flag(c.members[1].tags, "nofailover"), "tags kept");
+	ok(c.members[2].lag_kind == PGHA_LAG_UNKNOWN, "lag \"unknown\" is unknown, not 0");
+	ok(!pgha_member_is_running(&c.members[2]), "stopped is not running");
+	ok(!c.members[2].has_timeline, "a stopped member has no timeline");
+	pgha_cluster_free(&c);
+	cJSON_Delete(root);
+
+	/* 4.1 shapes: quorum standby, receive/replay lag, pause, scheduled switchover */
+	static const char cluster_41[] =
+		"{\"scope\":\"c\",\"pause\":true,"
+		"\"scheduled_switchover\":{\"at\":\"2030-01-01T00:00:00+00:00\",\"from\":\"a\"},"
+		"\"members\":["
+		"{\"name\":\"a\",\"role\":\"leader\",\"state\":\"running\",\"timeline\":4},"
+		"{\"name\":\"b\",\"role\":\"quorum_standby\",\"state\":\"streaming\",\"timeline\":4,"
+		"\"lag\":10,\"receive_lag\":5,\"replay_lag\":10,\"scheduled_restart\":{\"schedule\":\"x\"}},"
+		"{\"name\":\"d\",\"role\":\"sync_standby\",\"state\":\"in archive recovery\",\"lag\":-1}]}";
+	ok(pgha_json_parse(cluster_41, strlen(cluster_41), &root, err, sizeof err) == 0,
+	   "4.1 cluster parses as JSON");
+	is_int(pgha_cluster_parse(root, &c, err, sizeof err), 0, "4.1 cluster parses");
+	ok(c.paused, "paused");
+	ok(c.scheduled_switchover != NULL, "scheduled switchover");
+	is_str(c.scope, "c", "scope (3.2+)");
+	is_int(c.members[1].role, PGHA_MEMBER_QUORUM_STANDBY, "quorum_standby");
+	ok(pgha_member_is_replica(&c.members[1]) && pgha_member_is_running(&c.members[1]),
+	   "a streaming quorum standby is a running replica");
+	ok(c.members[1].has_receive_lag && c.members[1].receive_lag == 5 &&
+	   c.members[1].has_replay_lag && c.members[1].replay_lag == 10, "receive and replay lag");
+	ok(c.members[1].has_scheduled_restart, "scheduled restart");
+	ok(!pgha_member_is_running(&c.members[2]), "in archive recovery is not streaming");
+	is_int(c.members[2].lag_kind, PGHA_LAG_UNKNOWN, "a negative lag is not trusted");
+	is_str(pgha_member_role_name(c.members[2].role), "sync_standby", "role name");
+	pgha_cluster_free(&c);
+	cJSON_Delete(root);
+
+	ok(pgha_json_parse("{\"members\":{}}", 14, &root, err, sizeof err) == 0, "parses");
+	is_int(pgha_cluster_parse(root, &c, err, sizeof err), PGHA_E_PROTOCOL, "members not an array: refused");
+	like(err, "no \"members\" array", "explained");
+	cJSON_Delete(root);
+
 	ok(pgha_version_cmp("3.0.10", "3.0.2") > 0, "3.0.10 > 3.0.2");
 	ok(pgha_version_cmp("3.0.2", "3.0.2") == 0, "equal");
 	ok(pgha_version_cmp("3.0", "3.0.0") == 0, "missing part is 0");

@@ -1,6 +1,7 @@
 /*
- * http.h: a small HTTP client over libcurl for the Patroni REST API and
- * etcd's JSON gateway.
+ * http.h: a small HTTP client for the Patroni REST API and etcd's JSON
+ * gateway: plain HTTP over a socket, HTTPS over libcurl (loaded only when
+ * an https:// endpoint is contacted).
  *
  * A client holds an ordered list of endpoints (base URLs such as
  * "http://10.0.0.1:8008"). A request tries them in order while they are
@@ -44,7 +45,7 @@ struct pgha_http {
 	const struct pgha_credentials *auth;      /* borrowed; NULL = none */
 	size_t max_body;                          /* default 4 MiB */
 	int verbose;                              /* >= 3: trace to stderr */
-	void *curl;                               /* CURL *, reused */
+	void *curl;                               /* CURL * for https, reused */
 };
 
 struct pgha_http_response {

@@ -537,7 +537,7 @@ int main(void)
 			       "{\"leader\":\"n1\"}", &resp);
 	is_int(rc, 0, "POST answered");
 	char *seen = slurp(record);
-	like(seen, "POST /switchover HTTP/1.1\r\n", "request line");
+	like(seen, "POST /switchover HTTP/1.0\r\n", "request line");
 	like(seen, "\r\nContent-Length: 15\r\n", "Content-Length sent");
 	like(seen, "\r\nContent-Type: application/json\r\n", "JSON content type");
 	like(seen, "\r\nUser-Agent: pgha/", "User-Agent");
@@ -557,7 +557,7 @@ int main(void)
 	seen = slurp(record);
 	like(seen, "\r\nAuthorization: Basic cGdoYTpzM2NyZXQ=\r\n",
 	     "basic auth header (pgha:s3cret)");
-	like(seen, "GET /patroni HTTP/1.1\r\n", "GET after a POST is a GET");
+	like(seen, "GET /patroni HTTP/1.0\r\n", "GET after a POST is a GET");
 	ok(seen && strstr(seen, "Content-Length") == NULL, "GET has no body");
 	free(seen);
 	unlink(record);
@@ -569,11 +569,11 @@ int main(void)
 	rc = pgha_http_request(&h, &d, "DELETE", "/switchover", NULL, &resp);
 	is_int(rc, 0, "DELETE answered");
 	seen = slurp(record);
-	like(seen, "PATCH /config HTTP/1.1\r\n", "PATCH request line");
+	like(seen, "PATCH /config HTTP/1.0\r\n", "PATCH request line");
 	like(seen, "\r\nContent-Length: 14\r\n", "PATCH Content-Length");
-	like(seen, "POST /reload HTTP/1.1\r\n", "POST request line");
+	like(seen, "POST /reload HTTP/1.0\r\n", "POST request line");
 	like(seen, "\r\nContent-Length: 0\r\n", "empty POST says Content-Length: 0");
-	like(seen, "DELETE /switchover HTTP/1.1\r\n", "DELETE request line");
+	like(seen, "DELETE /switchover HTTP/1.0\r\n", "DELETE request line");
 	free(seen);
 	unlink(record);
 

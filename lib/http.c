@@ -199,6 +199,7 @@ int pgha_http_init(struct pgha_http *h)
 	h->tls.key = NULL;
 	h->tls.insecure = false;
 	h->auth = NULL;
+	h->token = NULL;
 	h->max_body = PGHA_HTTP_DEFAULT_MAX_BODY;
 	h->verbose = 0;
 	h->curl = NULL;

@@ -43,6 +43,8 @@ struct pgha_http {
 	size_t n_endpoints;
 	struct pgha_tls tls;                      /* borrowed paths */
 	const struct pgha_credentials *auth;      /* borrowed; NULL = none */
+	const char *token;  /* borrowed; sent as "Authorization: <token>"
+			       (etcd) instead of basic auth; NULL = none */
 	size_t max_body;                          /* default 4 MiB */
 	int verbose;                              /* >= 3: trace to stderr */
 	void *curl;                               /* CURL * for https, reused */

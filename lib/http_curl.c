@@ -25,12 +25,15 @@
 
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <limits.h>
 #include <string.h>
 
 #define USER_AGENT "pgha/" PACKAGE_VERSION
 
 /* The libcurl functions we use, resolved from the shared library. */
+static int load_locked(char *msg, size_t msglen);
+
 static struct {
 	void *lib;
 	int clients; /* clients holding an easy handle */
@@ -59,11 +62,23 @@ static int resolve(void *slot, size_t size, const char *name)
 }
 #define RESOLVE(field, name) resolve(&api.field, sizeof api.field, name)
 
-/* Load libcurl and curl_global_init() it. 0, or -1 with msg set. */
+/* Guards api: clients in several threads may open and release it. */
+static pthread_mutex_t api_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Load libcurl and curl_global_init() it, and count the caller as a
+ * client. 0, or -1 with msg set. */
 static int load(char *msg, size_t msglen)
 {
-	if (api.lib)
-		return 0;
+	int rc = 0;
+	pthread_mutex_lock(&api_lock);
+	if (!api.lib)
+		rc = load_locked(msg, msglen);
+	pthread_mutex_unlock(&api_lock);
+	return rc;
+}
+
+static int load_locked(char *msg, size_t msglen)
+{
 	api.lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
 	if (!api.lib) {
 		pgha_errf(msg, msglen, "https needs libcurl: install the Debian package "
@@ -94,6 +109,7 @@ void pgha_http_curl_release(struct pgha_http *h)
 {
 	if (!h->curl)
 		return;
+	pthread_mutex_lock(&api_lock);
 	api.easy_cleanup(h->curl);
 	h->curl = NULL;
 	if (--api.clients == 0) {
@@ -101,6 +117,7 @@ void pgha_http_curl_release(struct pgha_http *h)
 		dlclose(api.lib);
 		memset(&api, 0, sizeof api);
 	}
+	pthread_mutex_unlock(&api_lock);
 }
 
 /* Where the write callback puts the body, and why it refused. */
@@ -207,7 +224,8 @@ static CURLcode set_options(CURL *c, const struct pgha_http_attempt *a,
 		SET(CURLOPT_CUSTOMREQUEST, m);
 	}
 
-	if (h->auth && h->auth->username) {
+	/* a token goes in a header (see pgha_http_curl_attempt) */
+	if (!h->token && h->auth && h->auth->username) {
 		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		SET(CURLOPT_USERNAME, h->auth->username);
 		SET(CURLOPT_PASSWORD, h->auth->password ? h->auth->password : "");
@@ -270,18 +288,33 @@ int pgha_http_curl_attempt(struct pgha_http_attempt *a)
 	if (load(a->msg, sizeof a->msg))
 		return PGHA_E_INVALID;
 	if (!h->curl) {
+		pthread_mutex_lock(&api_lock);
 		h->curl = api.easy_init();
+		if (h->curl)
+			api.clients++;
+		pthread_mutex_unlock(&api_lock);
 		if (!h->curl) {
 			pgha_errf(a->msg, sizeof a->msg, "could not initialise libcurl");
 			return PGHA_E_NOMEM;
 		}
-		api.clients++;
 	}
 	/* "Expect:" stops curl from waiting for a "100 Continue" that simple
 	 * servers never send. */
 	struct curl_slist *headers = api.slist_append(NULL, "Expect:");
 	if (headers && a->body) {
 		struct curl_slist *more = api.slist_append(headers, "Content-Type: application/json");
+		if (!more) {
+			api.slist_free_all(headers);
+			headers = NULL;
+		}
+	}
+	if (headers && h->token) {
+		struct pgha_buf line;
+		pgha_buf_init(&line, 8192);
+		struct curl_slist *more = NULL;
+		if (pgha_buf_printf(&line, "Authorization: %s", h->token) == 0)
+			more = api.slist_append(headers, line.data);
+		pgha_buf_free(&line);
 		if (!more) {
 			api.slist_free_all(headers);
 			headers = NULL;

@@ -23,6 +23,7 @@
 #endif
 
 #include "http_attempt.h"
+#include "base64.h"
 #include "error.h"
 
 #include <errno.h>
@@ -84,26 +85,6 @@ static int split_url(const char *url, struct target *t)
 	return 0;
 }
 
-/* Base64 of n bytes into out (needs 4 * ((n + 2) / 3) + 1 bytes). */
-static void base64(const unsigned char *in, size_t n, char *out)
-{
-	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = tbl[(v >> 18) & 63];
-		out[o++] = tbl[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
 /* Overwrite memory that held a secret. */
 static void wipe(void *p, size_t n)
 {
@@ -130,14 +111,16 @@ static int build_request(const struct pgha_http_attempt *a, const struct target 
 				     "Connection: close\r\n",
 				     a->method, t->path, (int)t->authority_len, t->authority);
 	}
-	if (rc == 0 && auth && auth->username) {
+	if (rc == 0 && a->client->token) {
+		rc = pgha_buf_printf(req, "Authorization: %s\r\n", a->client->token);
+	} else if (rc == 0 && auth && auth->username) {
 		struct pgha_buf cred;
 		pgha_buf_init(&cred, 4096);
 		rc = pgha_buf_printf(&cred, "%s:%s", auth->username,
 				     auth->password ? auth->password : "");
-		char *b64 = rc ? NULL : malloc(4 * ((cred.len + 2) / 3) + 1);
+		char *b64 = rc ? NULL : malloc(PGHA_BASE64_LEN(cred.len));
 		if (b64) {
-			base64((const unsigned char *)cred.data, cred.len, b64);
+			pgha_base64_encode(cred.data, cred.len, b64);
 			rc = pgha_buf_printf(req, "Authorization: Basic %s\r\n", b64);
 			wipe(b64, strlen(b64));
 			free(b64);

@@ -30,7 +30,7 @@ enum {
 	OPT_WARNING = 'w', OPT_CRITICAL = 'c', OPT_HOST = 'H', OPT_PORT = 'p',
 	OPT_DBNAME = 'd', OPT_USER = 'U',
 	OPT_TIMEOUT_RESULT = 256, OPT_UNREACHABLE, OPT_DSN, OPT_PATRONI,
-	OPT_ETCD, OPT_AUTH_FILE, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_INSECURE,
+	OPT_ETCD, OPT_AUTH_FILE, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_MEMBER,
 	OWN_BASE = 512
 };
 
@@ -59,6 +59,8 @@ static const struct std_option std_options[] = {
 	{ PGHA_GROUP_PATRONI, { "patroni", 0, "URL",
 	  "Patroni REST API base URL; repeat or separate with commas: tried in "
 	  "order while unreachable", OPT_PATRONI } },
+	{ PGHA_GROUP_MEMBER, { "member", 0, "NAME",
+	  "with --patroni: connect to this member instead of the leader", OPT_MEMBER } },
 	{ PGHA_GROUP_ETCD, { "etcd", 0, "URL",
 	  "etcd client URL; repeat or separate with commas", OPT_ETCD } },
 	{ PGHA_GROUP_TLS, { "auth-file", 0, "FILE",
@@ -205,9 +207,12 @@ static int vfail(const struct pgha_program *p, const char *fmt, va_list ap)
 {
 	char msg[512];
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	for (char *m = msg; *m; m++)
-		if (*m == '\n' || *m == '|')
+	for (char *m = msg; *m; m++) {
+		if (*m == '\n' || *m == '\r')
 			*m = ' ';
+		else if (*m == '|')
+			*m = '/'; /* as output.c does: it would start perfdata */
+	}
 	printf("%s UNKNOWN - %s\n", p->result_name, msg);
 	print_usage_line(p, stdout);
 	printf("Try '%s --help' for more information.\n", p->name);
@@ -317,6 +322,7 @@ static int handle_std(const struct pgha_program *p, struct pgha_common *c,
 	case OPT_CERT: c->cert = arg; return -1;
 	case OPT_KEY: c->key = arg; return -1;
 	case OPT_INSECURE: c->insecure = true; return -1;
+	case OPT_MEMBER: c->member = arg; return -1;
 	}
 	return pgha_options_fail(p, "internal error: unhandled option %d", id);
 }
@@ -373,9 +379,15 @@ int pgha_options_parse(const struct pgha_program *p, int argc, char **argv,
 			break;
 		const char *spelled = prev < argc ? argv[prev] : "?";
 		if (id == '?') {
-			if (optopt)
-				return pgha_options_fail(p, "unknown option '-%c'", optopt);
-			return pgha_options_fail(p, "unknown option '%s'", spelled);
+			if (strncmp(spelled, "--", 2) == 0) {
+				/* getopt names a known option given a value in optopt */
+				const char *eq = strchr(spelled, '=');
+				if (optopt && eq)
+					return pgha_options_fail(p, "option '%.*s' takes no value",
+								 (int)(eq - spelled), spelled);
+				return pgha_options_fail(p, "unknown option '%s'", spelled);
+			}
+			return pgha_options_fail(p, "unknown option '-%c'", optopt);
 		}
 		if (id == ':') {
 			if (optopt && optopt < 256)

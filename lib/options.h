@@ -23,6 +23,8 @@
  *   PGHA_GROUP_ETCD        --etcd URL (repeatable, comma list)
  *   PGHA_GROUP_TLS         --auth-file F, --cacert F, --cert F, --key F,
  *                          --insecure
+ *   PGHA_GROUP_MEMBER      --member NAME (with --patroni: which member's
+ *                          PostgreSQL a libpq check connects to)
  * --timeout-result and --unreachable-state are two spellings of one
  * setting: the state reported when a peer cannot be reached or does not
  * answer within -t (default CRITICAL).
@@ -49,7 +51,8 @@ enum pgha_option_group {
 	PGHA_GROUP_PG = 1 << 2,
 	PGHA_GROUP_PATRONI = 1 << 3,
 	PGHA_GROUP_ETCD = 1 << 4,
-	PGHA_GROUP_TLS = 1 << 5
+	PGHA_GROUP_TLS = 1 << 5,
+	PGHA_GROUP_MEMBER = 1 << 6
 };
 
 #define PGHA_MAX_URL_ARGS 16
@@ -75,6 +78,7 @@ struct pgha_common {
 	size_t n_patroni;
 	const char *etcd[PGHA_MAX_URL_ARGS];
 	size_t n_etcd;
+	const char *member;             /* --member, NULL: the leader */
 	const char *auth_file;          /* or $PGHA_AUTH_FILE */
 	const char *cacert, *cert, *key;
 	bool insecure;

@@ -1,6 +1,7 @@
 /* patroni.c: Patroni REST API documents (see patroni.h). */
 #include "patroni.h"
 #include "error.h"
+#include "http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,4 +204,41 @@ const struct pgha_member *pgha_cluster_leader(const struct pgha_cluster *c)
 		    c->members[i].role == PGHA_MEMBER_STANDBY_LEADER)
 			return &c->members[i];
 	return NULL;
+}
+
+int pgha_patroni_version_at(struct pgha_http *http, const struct pgha_deadline *d,
+			    const char *endpoint, char *version, size_t versionlen,
+			    char *err, size_t errlen)
+{
+	char url[1100];
+	struct pgha_http_response resp;
+	cJSON *root = NULL;
+	struct pgha_patroni_node node;
+
+	if ((size_t)snprintf(url, sizeof url, "%s/patroni", endpoint) >= sizeof url) {
+		pgha_errf(err, errlen, "URL for \"%s\" too long", endpoint);
+		return PGHA_E_INVALID;
+	}
+	pgha_http_response_init(&resp, 0);
+	int rc = pgha_http_request_url(http, d, "GET", url, NULL, &resp);
+	if (rc) {
+		pgha_errf(err, errlen, "%s", resp.error);
+	} else if (resp.status != 200) {
+		pgha_errf(err, errlen, "GET %s answered HTTP %ld", url, resp.status);
+		rc = PGHA_E_PROTOCOL;
+	} else if (pgha_json_parse(pgha_buf_str(&resp.body), resp.body.len, &root, NULL, 0) ||
+		   pgha_patroni_node_parse(root, &node, NULL, 0) || !node.version[0]) {
+		pgha_errf(err, errlen, "GET %s answered without a Patroni version", url);
+		rc = PGHA_E_PROTOCOL;
+	} else {
+		pgha_errf(version, versionlen, "%s", node.version);
+	}
+	cJSON_Delete(root);
+	pgha_http_response_free(&resp);
+	return rc;
+}
+
+bool pgha_patroni_has_detailed_states(const char *version)
+{
+	return pgha_version_cmp(version, "3.0.4") >= 0;
 }

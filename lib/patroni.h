@@ -118,6 +118,20 @@ bool pgha_member_is_running(const struct pgha_member *m);
  * claim it, the first one. */
 const struct pgha_member *pgha_cluster_leader(const struct pgha_cluster *c);
 
+/* GET <endpoint>/patroni and copy Patroni's version ("3.0.2") into
+ * version. Returns 0; PGHA_E_UNREACHABLE / PGHA_E_TIMEOUT when the node did
+ * not answer in time; PGHA_E_PROTOCOL for a non-200 answer or one without
+ * a version; err says which. */
+struct pgha_http;
+struct pgha_deadline;
+int pgha_patroni_version_at(struct pgha_http *http, const struct pgha_deadline *d,
+			    const char *endpoint, char *version, size_t versionlen,
+			    char *err, size_t errlen);
+
+/* Does this Patroni version publish the replica states of 3.0.4 and
+ * later ("streaming", "in archive recovery") rather than "running"? */
+bool pgha_patroni_has_detailed_states(const char *version);
+
 /* Compare dotted versions numerically ("3.0.10" > "3.0.2"); a missing
  * part counts as 0. Returns <0, 0 or >0. */
 int pgha_version_cmp(const char *a, const char *b);

@@ -3,16 +3,30 @@
  *
  * Checks, any combination (default: --alive alone):
  *   --alive                 GET /liveness answers 200 (heartbeat loop runs)
- *   --role ROLE             the node is primary, leader (primary or standby
- *                           leader), standby-leader or replica, and running
+ *   --role ROLE             Patroni's own health endpoint for the role
+ *                           answers 200: GET /primary (holds the leader
+ *                           lock, runs read-write), /leader (primary or
+ *                           standby leader), /standby-leader, or /replica
+ *                           (a running replica without the noloadbalance
+ *                           tag), as check_patroni's node_is_* do
+ *     --max-lag SIZE        with replica: GET /replica?lag=BYTES, Patroni
+ *                           refuses a replica whose replay position trails
+ *                           the leader's by more
+ *     --is-sync, --is-async with replica: the node is (not) a synchronous
+ *                           standby; --sync-type any|sync|quorum says
+ *                           which kind --is-sync accepts
+ *                           (--max-lag, --is-sync and --is-async imply
+ *                           --role replica)
  *   --pending-restart       CRITICAL when a restart is pending
  *   --patroni-version V     CRITICAL unless Patroni runs version V
  *   --timeline N            CRITICAL unless PostgreSQL is on timeline N
  *   --state-file F [--save] CRITICAL when the timeline differs from the one
  *                           recorded in F (recorded on the first run, and
  *                           again on each run with --save)
- * The last four read GET /patroni once. A node that cannot be reached in
- * time is CRITICAL (--timeout-result changes it).
+ * All but --alive read one status document: the body of the role endpoint
+ * (200 or 503, the same JSON as GET /patroni), or GET /patroni when no role
+ * is asked for. A node that cannot be reached in time is CRITICAL
+ * (--timeout-result changes it).
  */
 #include "error.h"
 #include "options.h"
@@ -28,6 +42,7 @@
 #include <string.h>
 
 enum expected_role { ROLE_ANY, ROLE_PRIMARY, ROLE_LEADER, ROLE_STANDBY_LEADER, ROLE_REPLICA };
+enum sync_type { SYNC_ANY, SYNC_SYNC, SYNC_QUORUM };
 
 struct config {
 	bool alive;
@@ -39,9 +54,17 @@ struct config {
 	int64_t timeline;
 	const char *state_file;
 	bool save;
+	bool has_max_lag;
+	long long max_lag; /* bytes */
+	const char *max_lag_text;
+	bool is_sync, is_async;
+	enum sync_type sync_type;
 };
 
-enum { OPT_ALIVE, OPT_ROLE, OPT_PENDING, OPT_VERSION_IS, OPT_TIMELINE, OPT_STATE_FILE, OPT_SAVE };
+enum {
+	OPT_ALIVE, OPT_ROLE, OPT_PENDING, OPT_VERSION_IS, OPT_TIMELINE, OPT_STATE_FILE, OPT_SAVE,
+	OPT_MAX_LAG, OPT_IS_SYNC, OPT_IS_ASYNC, OPT_SYNC_TYPE
+};
 
 static const struct pgha_option options[] = {
 	{ "alive", 0, NULL, "check GET /liveness (the default when no other check is given)", OPT_ALIVE },
@@ -53,6 +76,15 @@ static const struct pgha_option options[] = {
 	  "CRITICAL when the timeline differs from the one recorded in FILE "
 	  "(recorded on the first run)", OPT_STATE_FILE },
 	{ "save", 0, NULL, "with --state-file: record the current timeline after checking", OPT_SAVE },
+	{ "max-lag", 0, "SIZE",
+	  "replica: CRITICAL when Patroni finds the replay lag over SIZE (bytes; units B kB "
+	  "MB GB TB)", OPT_MAX_LAG },
+	{ "is-sync", 0, NULL, "replica: CRITICAL unless it is a synchronous standby", OPT_IS_SYNC },
+	{ "is-async", 0, NULL, "replica: CRITICAL unless it is an asynchronous replica",
+	  OPT_IS_ASYNC },
+	{ "sync-type", 0, "TYPE",
+	  "with --is-sync: any (default), sync (sync_standby) or quorum (quorum_standby)",
+	  OPT_SYNC_TYPE },
 };
 
 static int handle_option(void *ctx, int id, const char *arg, char *err, size_t errlen)
@@ -102,23 +134,132 @@ static int handle_option(void *ctx, int id, const char *arg, char *err, size_t e
 	case OPT_SAVE:
 		cfg->save = true;
 		return 0;
+	case OPT_MAX_LAG: {
+		double v;
+		if (!arg[0]) { /* an empty Nagios $ARGn$: no limit, as for ranges */
+			cfg->has_max_lag = false;
+			return 0;
+		}
+		if (pgha_quantity_parse(arg, PGHA_UNIT_BYTES, &v, err, errlen))
+			return PGHA_E_INVALID;
+		if (v < 0 || v > 1e18) {
+			snprintf(err, errlen, "invalid value \"%s\": a lag is between 0 and 1e18 bytes",
+				 arg);
+			return PGHA_E_INVALID;
+		}
+		cfg->has_max_lag = true;
+		cfg->max_lag = (long long)(v + 0.5);
+		cfg->max_lag_text = arg;
+		return 0;
+	}
+	case OPT_IS_SYNC:
+		cfg->is_sync = true;
+		return 0;
+	case OPT_IS_ASYNC:
+		cfg->is_async = true;
+		return 0;
+	case OPT_SYNC_TYPE:
+		if (strcmp(arg, "any") == 0)
+			cfg->sync_type = SYNC_ANY;
+		else if (strcmp(arg, "sync") == 0)
+			cfg->sync_type = SYNC_SYNC;
+		else if (strcmp(arg, "quorum") == 0)
+			cfg->sync_type = SYNC_QUORUM;
+		else {
+			snprintf(err, errlen, "invalid sync type \"%s\": use any, sync or quorum", arg);
+			return PGHA_E_INVALID;
+		}
+		return 0;
 	}
 	return PGHA_E_INVALID;
 }
 
-/* Does the node hold the expected role, and run? */
-static bool role_matches(enum expected_role want, const struct pgha_patroni_node *n)
+/* The path whose status is Patroni's verdict on the role (its body is the
+ * node's status document), or /patroni when no role is asked for. */
+static void status_path(const struct config *cfg, char *path, size_t pathlen)
 {
-	bool running = strcmp(n->state, "running") == 0 || strcmp(n->state, "streaming") == 0;
+	switch (cfg->role) {
+	case ROLE_ANY: snprintf(path, pathlen, "/patroni"); return;
+	case ROLE_PRIMARY: snprintf(path, pathlen, "/primary"); return;
+	case ROLE_LEADER: snprintf(path, pathlen, "/leader"); return;
+	case ROLE_STANDBY_LEADER: snprintf(path, pathlen, "/standby-leader"); return;
+	case ROLE_REPLICA:
+		if (cfg->has_max_lag) /* bytes: Patroni's own unit parser is lenient */
+			snprintf(path, pathlen, "/replica?lag=%lld", cfg->max_lag);
+		else
+			snprintf(path, pathlen, "/replica");
+		return;
+	}
+}
+
+/* Would the node hold the role by its document alone? Used only to explain
+ * a 503 from the role endpoint. */
+static bool document_has_role(enum expected_role want, const struct pgha_patroni_node *n)
+{
 	switch (want) {
 	case ROLE_ANY: return true;
-	case ROLE_PRIMARY: return running && n->role == PGHA_ROLE_PRIMARY;
-	case ROLE_LEADER:
-		return running && (n->role == PGHA_ROLE_PRIMARY || n->role == PGHA_ROLE_STANDBY_LEADER);
-	case ROLE_STANDBY_LEADER: return running && n->role == PGHA_ROLE_STANDBY_LEADER;
-	case ROLE_REPLICA: return running && n->role == PGHA_ROLE_REPLICA;
+	case ROLE_PRIMARY: return n->role == PGHA_ROLE_PRIMARY;
+	case ROLE_LEADER: return n->role == PGHA_ROLE_PRIMARY || n->role == PGHA_ROLE_STANDBY_LEADER;
+	case ROLE_STANDBY_LEADER: return n->role == PGHA_ROLE_STANDBY_LEADER;
+	case ROLE_REPLICA: return n->role == PGHA_ROLE_REPLICA;
 	}
 	return false;
+}
+
+/* A tag Patroni reads as true: JSON true, or a string such as "true". */
+static bool tag_is_true(const cJSON *root, const char *tag)
+{
+	const cJSON *tags = pgha_json_get(root, "tags");
+	const cJSON *v = pgha_json_get(tags, tag);
+	if (cJSON_IsTrue(v))
+		return true;
+	if (cJSON_IsString(v)) {
+		static const char *const yes[] = { "true", "True", "TRUE", "on", "yes", "1" };
+		for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+			if (strcmp(v->valuestring, yes[i]) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Why the role endpoint refused a node whose document shows the role. */
+static const char *refusal_reason(const struct config *cfg, const struct pgha_patroni_node *n,
+				  const cJSON *root, char *buf, size_t buflen)
+{
+	if (strcmp(n->state, "running") != 0)
+		return "";
+	if (cfg->role != ROLE_REPLICA)
+		return ": it does not hold the leader lock";
+	if (tag_is_true(root, "noloadbalance"))
+		return ": it is tagged noloadbalance";
+	if (cfg->has_max_lag) {
+		snprintf(buf, buflen, ": its replay lag is over %s", cfg->max_lag_text);
+		return buf;
+	}
+	return ": GET /replica refused it";
+}
+
+/* --is-sync / --is-async, from the document's sync_standby and
+ * quorum_standby flags (Patroni sets them on synchronous replicas). */
+static void check_sync(const struct config *cfg, const cJSON *root, struct pgha_result *r)
+{
+	bool sync = pgha_json_flag(root, "sync_standby");
+	bool quorum = pgha_json_flag(root, "quorum_standby");
+	const char *kind = sync ? "sync_standby" : quorum ? "quorum_standby" : "asynchronous";
+	bool ok;
+	const char *want;
+	if (cfg->is_sync) {
+		ok = ((cfg->sync_type == SYNC_SYNC || cfg->sync_type == SYNC_ANY) && sync) ||
+		     ((cfg->sync_type == SYNC_QUORUM || cfg->sync_type == SYNC_ANY) && quorum);
+		want = cfg->sync_type == SYNC_SYNC ? "sync_standby"
+		       : cfg->sync_type == SYNC_QUORUM ? "quorum_standby" : "synchronous";
+	} else {
+		ok = !sync && !quorum;
+		want = "asynchronous";
+	}
+	pgha_result_raise(r, ok ? PGHA_OK : PGHA_CRITICAL);
+	pgha_result_line(r, ok ? PGHA_OK : PGHA_CRITICAL, "replication %s, expected %s", kind, want);
+	pgha_result_perf(r, "sync", sync || quorum, NULL);
 }
 
 /* GET /liveness: the Patroni heartbeat loop is alive. */
@@ -177,16 +318,24 @@ static void check_state_file(const struct config *cfg, const struct pgha_patroni
 	pgha_statefile_free(&sf);
 }
 
-/* Evaluate every check that reads GET /patroni. */
+/* Evaluate every check that reads the status document. role_ok is the
+ * role endpoint's verdict (200). */
 static void check_status(const struct config *cfg, const struct pgha_patroni_node *n,
-			 struct pgha_result *r)
+			 const cJSON *root, bool role_ok, struct pgha_result *r)
 {
 	if (cfg->role != ROLE_ANY) {
-		bool ok = role_matches(cfg->role, n);
-		pgha_result_raise(r, ok ? PGHA_OK : PGHA_CRITICAL);
-		pgha_result_line(r, ok ? PGHA_OK : PGHA_CRITICAL, "role %s (%s), expected %s",
-				 pgha_role_name(n->role), n->state, cfg->role_text);
-		pgha_result_perf(r, "role_ok", ok, NULL);
+		char lag[128] = "", why[128];
+		const char *reason = "";
+		if (cfg->has_max_lag && role_ok)
+			snprintf(lag, sizeof lag, ", replay lag within %s", cfg->max_lag_text);
+		if (!role_ok && document_has_role(cfg->role, n))
+			reason = refusal_reason(cfg, n, root, why, sizeof why);
+		pgha_result_raise(r, role_ok ? PGHA_OK : PGHA_CRITICAL);
+		pgha_result_line(r, role_ok ? PGHA_OK : PGHA_CRITICAL, "role %s (%s), expected %s%s%s",
+				 pgha_role_name(n->role), n->state, cfg->role_text, lag, reason);
+		pgha_result_perf(r, "role_ok", role_ok, NULL);
+		if ((cfg->is_sync || cfg->is_async) && n->role == PGHA_ROLE_REPLICA)
+			check_sync(cfg, root, r);
 	}
 	if (cfg->pending_restart) {
 		enum pgha_state s = n->pending_restart ? PGHA_CRITICAL : PGHA_OK;
@@ -220,7 +369,8 @@ static void check_status(const struct config *cfg, const struct pgha_patroni_nod
 	}
 }
 
-/* GET /patroni and run the checks on it. */
+/* GET the status document (from the role endpoint, or /patroni) and run
+ * the checks on it. */
 static void check_node(struct pgha_rest *rest, const struct pgha_common *common,
 		       const struct config *cfg, struct pgha_result *r, char *who, size_t wholen,
 		       char *detail, size_t detaillen)
@@ -228,24 +378,26 @@ static void check_node(struct pgha_rest *rest, const struct pgha_common *common,
 	cJSON *root = NULL;
 	struct pgha_patroni_node node;
 	long status = 0;
-	char err[512];
+	char err[512], path[64];
 
-	int rc = pgha_rest_get_json(rest, &common->deadline, "/patroni", &root, &status, NULL,
+	status_path(cfg, path, sizeof path);
+	int rc = pgha_rest_get_json(rest, &common->deadline, path, &root, &status, NULL,
 				    err, sizeof err);
 	if (rc) {
 		enum pgha_state s = pgha_rest_failure_state(rc, common);
 		pgha_result_raise(r, s);
 		pgha_result_line(r, s, "%s%s", s == common->timeout_result ? "not reachable: " : "", err);
-	} else if (status != 200) {
+	} else if (status != 200 && (cfg->role == ROLE_ANY || status != 503)) {
+		/* a role endpoint answers 503 when the node lacks the role */
 		pgha_result_raise(r, PGHA_UNKNOWN);
-		pgha_result_line(r, PGHA_UNKNOWN, "GET /patroni answered HTTP %ld", status);
+		pgha_result_line(r, PGHA_UNKNOWN, "GET %s answered HTTP %ld", path, status);
 	} else if (pgha_patroni_node_parse(root, &node, err, sizeof err)) {
 		pgha_result_raise(r, PGHA_UNKNOWN);
-		pgha_result_line(r, PGHA_UNKNOWN, "GET /patroni: %s", err);
+		pgha_result_line(r, PGHA_UNKNOWN, "GET %s: %s", path, err);
 	} else {
 		if (node.name[0])
 			snprintf(who, wholen, "%s", node.name);
-		check_status(cfg, &node, r);
+		check_status(cfg, &node, root, status == 200, r);
 		if (common->verbose >= 1)
 			snprintf(detail, detaillen, "%s %s, timeline %s%" PRId64 ", Patroni %s, scope %s",
 				 pgha_role_name(node.role), node.state,
@@ -262,8 +414,10 @@ int main(int argc, char **argv)
 		.name = "check_pgha_node",
 		.result_name = "PGHA_NODE",
 		.summary = "Check one Patroni node through its REST API: alive, role, "
-			   "pending restart, Patroni version, timeline.",
+			   "replica lag and sync state, pending restart, Patroni version, "
+			   "timeline.",
 		.synopsis = "--patroni URL | -H HOST [-p PORT] [--alive] [--role ROLE] "
+			    "[--max-lag SIZE] [--is-sync [--sync-type T] | --is-async] "
 			    "[--pending-restart] [--patroni-version V] "
 			    "[--timeline N | --state-file FILE [--save]] [-t SECONDS]",
 		.groups = PGHA_GROUP_PATRONI | PGHA_GROUP_HOST | PGHA_GROUP_TLS,
@@ -272,8 +426,10 @@ int main(int argc, char **argv)
 		.handler = handle_option,
 		.ctx = &cfg,
 		.notes = "-H and -p (default 8008) are a shorthand for --patroni "
-			 "http://HOST:PORT.\nA node that cannot be reached within -t "
-			 "is CRITICAL unless --timeout-result says otherwise.",
+			 "http://HOST:PORT.\n--role asks Patroni's endpoint for the role "
+			 "(/primary, /leader, /standby-leader, /replica); --max-lag, --is-sync "
+			 "and --is-async imply --role replica.\nA node that cannot be reached "
+			 "within -t is CRITICAL unless --timeout-result says otherwise.",
 	};
 	struct pgha_common common;
 	int done = pgha_options_parse(&program, argc, argv, &common);
@@ -283,6 +439,18 @@ int main(int argc, char **argv)
 		return pgha_options_fail(&program, "give the node with --patroni URL or -H HOST");
 	if (cfg.save && !cfg.state_file)
 		return pgha_options_fail(&program, "--save needs --state-file");
+	if (cfg.is_sync && cfg.is_async)
+		return pgha_options_fail(&program, "--is-sync and --is-async exclude each other");
+	if (cfg.has_max_lag || cfg.is_sync || cfg.is_async) {
+		if (cfg.role == ROLE_ANY) {
+			cfg.role = ROLE_REPLICA;
+			cfg.role_text = "replica";
+		} else if (cfg.role != ROLE_REPLICA) {
+			return pgha_options_fail(&program, "--max-lag, --is-sync and --is-async "
+						 "check a replica: not with --role %s",
+						 cfg.role_text);
+		}
+	}
 
 	bool reads_status = cfg.role != ROLE_ANY || cfg.pending_restart || cfg.patroni_version ||
 			    cfg.has_timeline || cfg.state_file;

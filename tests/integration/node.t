@@ -153,5 +153,59 @@ done
 is "$RC" 0 "after the restart nothing is pending: OK"
 is "$("$SANDBOX" psql "$(leader)" -Atc "SHOW shared_buffers")" "$new" "and the new value is live"
 
+# --- replica checks: --max-lag, --is-sync / --is-async (the sandbox is async) ---
+L=$(leader)
+set -- $(replicas)
+R1=$1 R2=$2
+run "$CHECK" --patroni "$(rest_of "$R1")" --role replica --max-lag 16MB
+is "$RC" 0 "--role replica --max-lag 16MB on a replica: exit 0"
+like "$FIRST" '^PGHA_NODE OK - .*role replica \(running\), expected replica, replay lag within 16MB \| role_ok=1$' "status line says so"
+run "$CHECK" --patroni "$(rest_of "$R1")" --is-async
+is "$RC" 0 "--is-async on an async replica: exit 0"
+like "$FIRST" 'replication asynchronous, expected asynchronous \| role_ok=1 sync=0$' "status line and perfdata"
+run "$CHECK" --patroni "$(rest_of "$R2")" --is-sync
+is "$RC" 2 "--is-sync on an async replica: CRITICAL"
+like "$FIRST" '^PGHA_NODE CRITICAL - .*replication asynchronous, expected synchronous \| role_ok=1 sync=0$' "says why"
+run "$CHECK" --patroni "$(rest_of "$L")" --max-lag 16MB
+is "$RC" 2 "--max-lag on the leader: CRITICAL (not a replica)"
+like "$FIRST" 'role primary \(running\), expected replica \| role_ok=0$' "names the role"
+run "$CHECK" --patroni "$(rest_of "$L")" --is-async
+is "$RC" 2 "--is-async on the leader: CRITICAL"
+run "$CHECK" --patroni "$(rest_of "$L")" --role primary --max-lag 1MB
+is "$RC" 3 "--max-lag with --role primary: exit 3"
+
+# A lagging replica: stop R1's WAL receiver and write on the leader; Patroni's
+# /replica?lag= compares R1's replay position with the leader's in the DCS.
+pid=$("$SANDBOX" psql "$R1" -Atc "SELECT pid FROM pg_stat_wal_receiver")
+if [ -n "$pid" ] && kill -STOP "$pid" 2>/dev/null; then
+	trap 'kill -CONT '"$pid"' 2>/dev/null' EXIT
+	"$SANDBOX" psql "$L" -qAtc "CREATE TABLE pgha_node_lag (id int, v text);
+		INSERT INTO pgha_node_lag SELECT g, repeat('x', 1000) FROM generate_series(1, 10000) g" >/dev/null
+	for _ in $(seq 40); do
+		run "$CHECK" --patroni "$(rest_of "$R1")" --max-lag 1MB
+		[ "$RC" = 2 ] && break
+		sleep 0.5
+	done
+	is "$RC" 2 "$R1 receives nothing for 10 MB: --max-lag 1MB is CRITICAL"
+	like "$FIRST" "role replica \\(running\\), expected replica: its replay lag is over 1MB \\| role_ok=0\$" "says why"
+	run "$CHECK" --patroni "$(rest_of "$R1")" --max-lag 1GB --is-async
+	is "$RC" 0 "--max-lag 1GB: OK"
+	run "$CHECK" --patroni "$(rest_of "$R2")" --max-lag 1MB
+	is "$RC" 0 "the other replica is within 1MB"
+	kill -CONT "$pid"
+	trap - EXIT
+	"$SANDBOX" psql "$L" -qAtc "DROP TABLE pgha_node_lag" >/dev/null
+	for _ in $(seq 40); do
+		run "$CHECK" --patroni "$(rest_of "$R1")" --max-lag 1MB
+		[ "$RC" = 0 ] && break
+		sleep 0.5
+	done
+	is "$RC" 0 "receiver resumed: $R1 within 1MB again"
+else
+	ok 0 "# SKIP cannot stop the WAL receiver of $R1 (pid '$pid')"
+fi
+"$SANDBOX" wait-healthy 60 >/dev/null
+ok $? "the cluster is left healthy"
+
 rm -rf "$tmpdir"
 done_testing

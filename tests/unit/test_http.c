@@ -562,6 +562,16 @@ int main(void)
 	free(seen);
 	unlink(record);
 
+	h.token = "etcdtoken.42";
+	rc = pgha_http_get(&h, &d, "/v3/x", &resp);
+	is_int(rc, 0, "GET with a token");
+	seen = slurp(record);
+	like(seen, "\r\nAuthorization: etcdtoken.42\r\n", "the token is the Authorization header");
+	ok(seen && strstr(seen, "Basic") == NULL, "and replaces basic auth");
+	free(seen);
+	unlink(record);
+	h.token = NULL;
+
 	rc = pgha_http_request(&h, &d, "PATCH", "/config", "{\"pause\":true}", &resp);
 	is_int(rc, 0, "PATCH answered");
 	rc = pgha_http_request(&h, &d, "POST", "/reload", NULL, &resp);

@@ -128,6 +128,15 @@ int main(void)
 	ok(strstr(out, "Options:") == NULL, "but not the full help");
 	free(out);
 
+	rc = run(&out, &c, "--flag=yes", NULL);
+	is_int(rc, 3, "a value for a flag of the program's own: exit 3");
+	like(out, "PGHA_TEST UNKNOWN - option '--flag' takes no value\n", "explained");
+	free(out);
+	rc = run(&out, &c, "--insecure=1", NULL);
+	is_int(rc, 3, "a value for a standard flag: exit 3");
+	like(out, "option '--insecure' takes no value", "explained");
+	free(out);
+
 	rc = run(&out, &c, "-Z", NULL);
 	is_int(rc, 3, "unknown short option: exit 3");
 	like(out, "unknown option '-Z'", "unknown short option named");
@@ -191,8 +200,12 @@ int main(void)
 	like(out, "check_test (pgha) 0.", "version line");
 	free(out);
 
+	int saved = capture_start();
 	rc = pgha_options_fail(&prog, "bad | input\nhere");
+	out = capture_end(saved);
 	is_int(rc, 3, "pgha_options_fail returns 3");
+	like(out, "PGHA_TEST UNKNOWN - bad / input here\n", "message kept on one line, '|' replaced");
+	free(out);
 
 	return done_testing();
 }

@@ -197,6 +197,8 @@ static const char replica_sql[] =
 	" pg_wal_lsn_diff(w.receive, w.replay)::bigint,"
 	" CASE WHEN w.receive IS NULL OR w.replay IS NULL THEN NULL"
 	" WHEN w.receive <= w.replay THEN 0"
+	/* greatest() skips NULLs: no transaction replayed yet is unknown, not 0 */
+	" WHEN pg_last_xact_replay_timestamp() IS NULL THEN NULL"
 	" ELSE greatest(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END,"
 	" w.receive, w.replay,"
 	" CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END,"

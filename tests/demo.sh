@@ -21,6 +21,7 @@ echo "demo.sh: built pgha in $build"
 
 tests/sandbox/pgha-sandbox up
 eval "$(tests/sandbox/pgha-sandbox env)"
+export PGPASSFILE
 
 show() { # show CMD...: print the command, its output and exit code
 	echo
@@ -32,13 +33,26 @@ show() { # show CMD...: print the command, its output and exit code
 
 echo
 "$top/tests/sandbox/pgha-sandbox" status
+P="$build/plugins"
+echo
+echo "== the cluster checks, against all three Patroni endpoints =="
+show "$P/check_pgha_leader" --patroni "$PGHA_PATRONI_URLS" --verify-nodes
+show "$P/check_pgha_replicas" --patroni "$PGHA_PATRONI_URLS" -w 2: -c 1: --max-lag 16MB
+show "$P/check_pgha_members" --patroni "$PGHA_PATRONI_URLS" --healthy-warning 3: --healthy-critical 2:
+show "$P/check_pgha_maintenance" --patroni "$PGHA_PATRONI_URLS"
+show "$P/check_pgha_etcd" --etcd "$PGHA_ETCD_URLS" --scope "$PGHA_SCOPE"
+
 echo
 echo "== check_pgha_node against each node =="
 for n in $PGHA_NODES; do
 	var="PGHA_${n^^}_REST"
-	show "$build/plugins/check_pgha_node" --patroni "${!var}" --role primary
-	show "$build/plugins/check_pgha_node" --patroni "${!var}" --alive --role replica --pending-restart -v
+	show "$P/check_pgha_node" --patroni "${!var}" --role primary
 done
+
+echo
+echo "== replication lag measured in PostgreSQL, on the leader found through Patroni =="
+show "$P/check_pgha_lag" --patroni "$PGHA_PATRONI_URLS" -U "$PGHA_MONITOR_USER" -d postgres \
+	--expected-standbys 2 --warning-bytes 16MB --critical-bytes 64MB
 
 echo
 echo "The sandbox keeps running: 'tests/sandbox/pgha-sandbox status' shows it,"

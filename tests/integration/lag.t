@@ -111,6 +111,16 @@ is "$RC" 2 "--role replica on the leader: CRITICAL"
 like "$FIRST" "^PGHA_LAG CRITICAL - $L is a primary, expected a replica$" "says what it is"
 
 # --- replay paused on R1 while the leader writes ---------------------------------
+# the replica's replay delay counts from its last replayed commit: make
+# sure it has one (a freshly restarted replica has none, and then the delay
+# is unknown rather than 0)
+"$SANDBOX" psql "$L" -Atc "CREATE TABLE IF NOT EXISTS pgha_lag_mark (t timestamptz); INSERT INTO pgha_lag_mark VALUES (now())" >/dev/null
+for _ in $(seq 100); do
+	[ -n "$("$SANDBOX" psql "$R1" -Atc "SELECT pg_last_xact_replay_timestamp()")" ] &&
+		[ "$("$SANDBOX" psql "$R1" -Atc "SELECT count(*) FROM pgha_lag_mark")" -ge 1 ] 2>/dev/null && break
+	sleep 0.1
+done
+"$SANDBOX" psql "$L" -Atc "DROP TABLE pgha_lag_mark" >/dev/null
 "$SANDBOX" patronictl pause --wait >/dev/null 2>&1
 ok $? "Patroni paused (it would resume the replay otherwise)"
 "$SANDBOX" psql "$R1" -Atc "SELECT pg_wal_replay_pause()" >/dev/null

@@ -76,8 +76,9 @@ int pgha_etcd_status_parse(const cJSON *root, struct pgha_etcd_status *st,
 	st->raft_term = u64_or_zero(root, "raftTerm");
 	st->db_size = u64_or_zero(root, "dbSize");
 	st->db_size_in_use = u64_or_zero(root, "dbSizeInUse");
-	st->version = "";
-	pgha_json_string(root, "version", &st->version);
+	const char *version = "";
+	pgha_json_string(root, "version", &version);
+	pgha_errf(st->version, sizeof st->version, "%s", version);
 	if (pgha_json_array(root, "errors", &errors) == 0) {
 		size_t used = 0;
 		cJSON_ArrayForEach(e, errors) {

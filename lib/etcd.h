@@ -35,7 +35,7 @@ struct pgha_etcd_status {
 	uint64_t leader;     /* 0: no leader */
 	uint64_t raft_index, raft_applied_index, raft_term;
 	uint64_t db_size, db_size_in_use;
-	const char *version;
+	char version[32];    /* etcd's version, "" if absent (copied) */
 	char errors[256];    /* the "errors" array joined, "" if none (copied) */
 	bool alarm;          /* an error names an alarm (NOSPACE, CORRUPT) */
 };

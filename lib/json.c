@@ -3,6 +3,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,13 @@
 int pgha_json_parse(const char *text, size_t len, cJSON **out,
 		    char *err, size_t errlen)
 {
+	/* cJSON records the position of the last error in a static variable:
+	 * parses in several threads (lib/fanout users) must not race on it */
+	static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
 	const char *end = NULL;
+	pthread_mutex_lock(&parse_lock);
 	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	pthread_mutex_unlock(&parse_lock);
 	if (!root) {
 		size_t at = end && end >= text ? (size_t)(end - text) : 0;
 		if (len == 0)

@@ -25,15 +25,28 @@ is() { # is GOT WANT NAME
 	ok $? "$*" || diag "got:  '$got'" "want: '$want'"
 }
 
-like() { # like TEXT REGEX NAME  (grep -E)
+# matches TEXT REGEX: grep -E on each line of TEXT; a REGEX holding a newline
+# (e.g. $'\nfoo', "at the start of a line after the first") is matched
+# against the whole text with bash's ERE instead, since grep would split it
+# into several patterns, one of them empty, and match anything.
+matches() {
+	local text=$1 re=$2
+	if [[ $re == *$'\n'* ]]; then
+		[[ $text =~ $re ]]
+	else
+		printf '%s' "$text" | grep -Eq -- "$re"
+	fi
+}
+
+like() { # like TEXT REGEX NAME
 	local text=$1 re=$2; shift 2
-	printf '%s' "$text" | grep -Eq -- "$re"
+	matches "$text" "$re"
 	ok $? "$*" || diag "text: '$text'" "does not match: '$re'"
 }
 
 unlike() {
 	local text=$1 re=$2; shift 2
-	! printf '%s' "$text" | grep -Eq -- "$re"
+	! matches "$text" "$re"
 	ok $? "$*" || diag "text: '$text'" "matches: '$re'"
 }
 

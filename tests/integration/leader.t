@@ -19,7 +19,7 @@ run "$CHECK" --patroni "$PGHA_PATRONI_URLS"
 is "$RC" 0 "healthy cluster: exit 0"
 is "$FIRST" "PGHA_LEADER OK - leader $L running on timeline $TL | has_leader=1;;@0 is_leader=1 is_standby_leader=0 is_standby_leader_in_arc_rec=0;@1:1" \
 	"status line names the leader and its timeline"
-like "$OUT" $'\n'"$L: leader running, timeline $TL"'($|\n)' "long output: the leader"
+like "$OUT" $'\n'"$L: leader running, timeline $TL"'($|'$'\n'')' "long output: the leader"
 like "$OUT" $'\n'"$R1: replica (running|streaming), timeline $TL, lag [0-9]+ B" "long output: a replica and its lag"
 is "$(printf '%s\n' "$OUT" | wc -l)" 4 "one long-output line per member"
 

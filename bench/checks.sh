@@ -35,7 +35,7 @@ cases=(
 	"replicas|/cluster|check_pgha_replicas --patroni $url"
 	"members|/cluster|check_pgha_members --patroni $url"
 	"maintenance|/cluster|check_pgha_maintenance --patroni $url"
-	"config|/config|check_pgha_config --patroni $url --hash 0"
+	"config|/config|check_pgha_config --patroni $url --hash 00000000000000000000000000000000"
 )
 
 # peak RSS in kB of a command, the largest of 5 runs

@@ -575,3 +575,40 @@ int pgha_result_exit(struct pgha_result *r)
 	pgha_result_free(r);
 	return code;
 }
+
+void pgha_duration_format(double s, char *out, size_t outlen)
+{
+	if (!(s >= 10)) { /* NaN too */
+		snprintf(out, outlen, "%.1f s", s > 0 ? s : 0);
+		return;
+	}
+	long long t = s < 9e15 ? (long long)(s + 0.5) : 9000000000000000LL;
+	if (t < 120)
+		snprintf(out, outlen, "%lld s", t);
+	else if (t < 7200)
+		snprintf(out, outlen, "%lld min %lld s", t / 60, t % 60);
+	else if (t < 172800)
+		snprintf(out, outlen, "%lld h %lld min", t / 3600, t % 3600 / 60);
+	else
+		snprintf(out, outlen, "%lld d %lld h", t / 86400, t % 86400 / 3600);
+}
+
+double pgha_round_ms(double s)
+{
+	if (!(s > 0))
+		return 0;
+	if (s >= 9e12) /* past what a long long of milliseconds holds exactly */
+		return s;
+	return (double)(long long)(s * 1000 + 0.5) / 1000;
+}
+
+const char *pgha_alert_text(enum pgha_state s, const char *warning, const char *critical,
+			    char *buf, size_t buflen)
+{
+	if (s != PGHA_WARNING && s != PGHA_CRITICAL)
+		return "";
+	const char *text = s == PGHA_CRITICAL ? critical : warning;
+	snprintf(buf, buflen, "%s range %s", s == PGHA_CRITICAL ? "critical" : "warning",
+		 text ? text : "");
+	return buf;
+}

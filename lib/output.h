@@ -126,4 +126,22 @@ int pgha_result_render(const struct pgha_result *r, struct pgha_buf *out);
  * UNKNOWN if memory ran out). main() ends with `return pgha_result_exit(&r);` */
 int pgha_result_exit(struct pgha_result *r);
 
+/* --- text for people -------------------------------------------------------- */
+
+/* Seconds as people read them: "0.4 s" (one decimal under 10 s), "35 s",
+ * "12 min 5 s", "3 h 20 min", "2 d 4 h" (rounded to the second from 10 s
+ * on; negative is 0). Perfdata keeps the exact seconds. Always
+ * NUL-terminates (when outlen > 0); 32 bytes are always enough. */
+void pgha_duration_format(double seconds, char *out, size_t outlen);
+
+/* Seconds rounded to the millisecond, for perfdata: 0 for negative (and
+ * NaN) values. */
+double pgha_round_ms(double seconds);
+
+/* Why a threshold alerts: "critical range TEXT" for PGHA_CRITICAL (TEXT =
+ * critical), "warning range TEXT" for PGHA_WARNING (TEXT = warning), and
+ * "" for any other state. Returns buf, or a static "" (buf untouched). */
+const char *pgha_alert_text(enum pgha_state s, const char *warning, const char *critical,
+			    char *buf, size_t buflen);
+
 #endif

@@ -2,6 +2,9 @@
 #include "patroni.h"
 #include "error.h"
 #include "http.h"
+#include "output.h"
+#include "range.h"
+#include "rest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,4 +244,99 @@ int pgha_patroni_version_at(struct pgha_http *http, const struct pgha_deadline *
 bool pgha_patroni_has_detailed_states(const char *version)
 {
 	return pgha_version_cmp(version, "3.0.4") >= 0;
+}
+
+int pgha_patroni_detailed_states_at(struct pgha_http *http, const struct pgha_deadline *d,
+				    const char *endpoint, bool *detailed, char *version,
+				    size_t versionlen, char *err, size_t errlen)
+{
+	char own[64];
+	if (!version) {
+		version = own;
+		versionlen = sizeof own;
+	}
+	int rc = pgha_patroni_version_at(http, d, endpoint, version, versionlen, err, errlen);
+	if (rc == 0)
+		*detailed = pgha_patroni_has_detailed_states(version);
+	else if (versionlen)
+		version[0] = '\0';
+	return rc;
+}
+
+int pgha_cluster_get(struct pgha_rest *rest, const struct pgha_deadline *d,
+		     struct pgha_cluster_doc *doc, char *err, size_t errlen)
+{
+	char why[256];
+	long status = 0;
+
+	memset(doc, 0, sizeof *doc);
+	int rc = pgha_rest_get_json(rest, d, "/cluster", &doc->root, &status, &doc->endpoint,
+				    err, errlen);
+	if (rc)
+		return rc;
+	if (status != 200) {
+		pgha_errf(err, errlen, "GET /cluster from \"%s\" answered HTTP %ld", doc->endpoint,
+			  status);
+		return PGHA_E_PROTOCOL;
+	}
+	rc = pgha_cluster_parse(doc->root, &doc->cluster, why, sizeof why);
+	if (rc)
+		pgha_errf(err, errlen, "GET /cluster from \"%s\": %s", doc->endpoint, why);
+	return rc;
+}
+
+void pgha_cluster_doc_free(struct pgha_cluster_doc *doc)
+{
+	pgha_cluster_free(&doc->cluster);
+	cJSON_Delete(doc->root);
+	memset(doc, 0, sizeof *doc);
+}
+
+void pgha_cluster_doc_line(const struct pgha_cluster_doc *doc, struct pgha_result *r)
+{
+	const char *scope = doc->cluster.scope ? doc->cluster.scope : "";
+	pgha_result_line(r, PGHA_OK, "cluster%s%s%s read from %s", scope[0] ? " \"" : "", scope,
+			 scope[0] ? "\"" : "", doc->endpoint ? doc->endpoint : "(none)");
+}
+
+int pgha_sync_type_parse(const char *text, enum pgha_sync_type *type, char *err,
+			 size_t errlen)
+{
+	static const struct { const char *name; enum pgha_sync_type type; } types[] = {
+		{ "any", PGHA_SYNC_ANY },
+		{ "sync", PGHA_SYNC_SYNC },
+		{ "quorum", PGHA_SYNC_QUORUM },
+	};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		if (strcmp(text, types[i].name) == 0) {
+			*type = types[i].type;
+			return 0;
+		}
+	}
+	pgha_errf(err, errlen, "invalid sync type \"%s\": use any, sync or quorum", text);
+	return PGHA_E_INVALID;
+}
+
+bool pgha_sync_type_accepts(enum pgha_sync_type type, bool sync, bool quorum)
+{
+	return (sync && type != PGHA_SYNC_QUORUM) || (quorum && type != PGHA_SYNC_SYNC);
+}
+
+int pgha_max_lag_parse(const char *text, bool *has, double *bytes, char *err, size_t errlen)
+{
+	double v;
+	if (!text[0]) { /* an empty Nagios $ARGn$: no limit, as for ranges */
+		*has = false;
+		return 0;
+	}
+	if (pgha_quantity_parse(text, PGHA_UNIT_BYTES, &v, err, errlen))
+		return PGHA_E_INVALID;
+	if (!(v >= 0 && v <= 1e18)) {
+		pgha_errf(err, errlen, "invalid value \"%s\": a lag is between 0 and 1e18 bytes",
+			  text);
+		return PGHA_E_INVALID;
+	}
+	*has = true;
+	*bytes = v;
+	return 0;
 }

@@ -132,6 +132,64 @@ int pgha_patroni_version_at(struct pgha_http *http, const struct pgha_deadline *
  * later ("streaming", "in archive recovery") rather than "running"? */
 bool pgha_patroni_has_detailed_states(const char *version);
 
+/* Ask the Patroni at endpoint (GET /patroni) whether it publishes the
+ * states of 3.0.4+: sets *detailed and, when version is not NULL, copies
+ * the version there ("" on error). Errors as pgha_patroni_version_at. */
+int pgha_patroni_detailed_states_at(struct pgha_http *http, const struct pgha_deadline *d,
+				    const char *endpoint, bool *detailed, char *version,
+				    size_t versionlen, char *err, size_t errlen);
+
+/* GET /cluster as a check reads it. */
+struct pgha_rest;
+struct pgha_cluster_doc {
+	cJSON *root;                 /* the document; owned */
+	struct pgha_cluster cluster; /* its strings borrow from root */
+	const char *endpoint;        /* the endpoint that answered, or NULL;
+					borrowed from the client: valid until
+					pgha_rest_close */
+};
+
+/* GET /cluster from the first endpoint of rest that answers, and parse it
+ * into doc. Returns 0, or with err set (the messages the checks print):
+ * PGHA_E_UNREACHABLE / PGHA_E_TIMEOUT (nothing answered in time; the
+ * client's message), PGHA_E_PROTOCOL (`GET /cluster from "URL" answered
+ * HTTP 503`, a body that is not JSON, `GET /cluster from "URL": <why>`
+ * for a document without members), PGHA_E_TOOBIG, PGHA_E_NOMEM; map them
+ * with pgha_rest_failure_state / pgha_rest_set_failure. Whatever the
+ * result, free doc with pgha_cluster_doc_free. */
+int pgha_cluster_get(struct pgha_rest *rest, const struct pgha_deadline *d,
+		     struct pgha_cluster_doc *doc, char *err, size_t errlen);
+
+void pgha_cluster_doc_free(struct pgha_cluster_doc *doc);
+
+/* The -v long-output line of the Patroni cluster checks:
+ * `cluster "SCOPE" read from URL` (the scope when Patroni sends it). */
+struct pgha_result;
+void pgha_cluster_doc_line(const struct pgha_cluster_doc *doc, struct pgha_result *r);
+
+/* --sync-type: which synchronous role a check accepts. */
+enum pgha_sync_type {
+	PGHA_SYNC_ANY = 0, /* "any": sync_standby or quorum_standby */
+	PGHA_SYNC_SYNC,    /* "sync": sync_standby */
+	PGHA_SYNC_QUORUM   /* "quorum": quorum_standby (Patroni 4.0+) */
+};
+
+/* Read "any", "sync" or "quorum". PGHA_E_INVALID with a message otherwise
+ * (`invalid sync type "x": use any, sync or quorum`). */
+int pgha_sync_type_parse(const char *text, enum pgha_sync_type *type, char *err,
+			 size_t errlen);
+
+/* Does a standby that is a sync_standby (sync) or a quorum_standby
+ * (quorum) count as synchronous for type? */
+bool pgha_sync_type_accepts(enum pgha_sync_type type, bool sync, bool quorum);
+
+/* Read a --max-lag SIZE: bytes, with an optional unit (B kB MB GB TB).
+ * An empty text (an unset Nagios $ARGn$) sets no limit: *has false,
+ * *bytes untouched.
+ * Returns 0 or PGHA_E_INVALID with a message (`invalid value "5XB": ...`,
+ * or the bounds: a lag is between 0 and 1e18 bytes). */
+int pgha_max_lag_parse(const char *text, bool *has, double *bytes, char *err, size_t errlen);
+
 /* Compare dotted versions numerically ("3.0.10" > "3.0.2"); a missing
  * part counts as 0. Returns <0, 0 or >0. */
 int pgha_version_cmp(const char *a, const char *b);

@@ -188,6 +188,18 @@ const char *pgha_pg_value(const struct pgha_pg *pg, int row, int col)
 	return PQgetvalue(pg->res, row, col);
 }
 
+const char *pgha_pg_text(const struct pgha_pg *pg, int row, int col)
+{
+	const char *v = pgha_pg_value(pg, row, col);
+	return v ? v : "";
+}
+
+bool pgha_pg_bool(const struct pgha_pg *pg, int row, int col)
+{
+	const char *v = pgha_pg_value(pg, row, col);
+	return v && strcmp(v, "t") == 0;
+}
+
 int pgha_pg_int64(const struct pgha_pg *pg, int row, int col, int64_t *out)
 {
 	const char *s = pgha_pg_value(pg, row, col);

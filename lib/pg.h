@@ -61,6 +61,14 @@ int pgha_pg_cols(const struct pgha_pg *pg);
 /* Text of a field, NULL when SQL NULL or out of range. */
 const char *pgha_pg_value(const struct pgha_pg *pg, int row, int col);
 
+/* Text of a field for a message: "" when SQL NULL or out of range (never
+ * NULL). Valid as long as pgha_pg_value()'s. */
+const char *pgha_pg_text(const struct pgha_pg *pg, int row, int col);
+
+/* A boolean field: true only for PostgreSQL's "t"; false for "f", SQL
+ * NULL or out of range. */
+bool pgha_pg_bool(const struct pgha_pg *pg, int row, int col);
+
 /* A field as an integer / a number. PGHA_E_NOTFOUND for NULL or out of
  * range, PGHA_E_TYPE when it is not a number. */
 int pgha_pg_int64(const struct pgha_pg *pg, int row, int col, int64_t *out);

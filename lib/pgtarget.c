@@ -4,8 +4,10 @@
 #include "patroni.h"
 #include "rest.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Find the member to connect to in GET /cluster: the leader, or the one
@@ -102,4 +104,65 @@ int pgha_pg_target_connect(struct pgha_pg *pg, const struct pgha_common *c,
 		*fail = rc == PGHA_E_NOMEM ? PGHA_UNKNOWN : c->timeout_result;
 	}
 	return rc;
+}
+
+int pgha_pg_options_parse(const struct pgha_program *p, int argc, char **argv,
+			  struct pgha_common *c)
+{
+	int done = pgha_options_parse(p, argc, argv, c);
+	if (done < 0 && c->member && c->n_patroni == 0)
+		return pgha_options_fail(p, "--member needs --patroni");
+	return done;
+}
+
+int pgha_pg_check_connect(struct pgha_pg *pg, const struct pgha_common *c, char *who,
+			  size_t wholen, struct pgha_result *r)
+{
+	enum pgha_state fail = PGHA_UNKNOWN;
+	char err[512] = "";
+
+	if (wholen)
+		who[0] = '\0';
+	int rc = pgha_pg_target_connect(pg, c, who, wholen, &fail, err, sizeof err);
+	if (rc)
+		pgha_result_set(r, fail, "%s%s%s", who, who[0] ? ": " : "", err);
+	return rc;
+}
+
+enum pgha_state pgha_pg_query_failure_state(int rc, const struct pgha_common *c)
+{
+	if (rc == PGHA_E_TIMEOUT || pgha_deadline_left_ms(&c->deadline) < 250)
+		return c->timeout_result;
+	return PGHA_UNKNOWN;
+}
+
+int pgha_pg_check_query(struct pgha_pg *pg, const struct pgha_common *c, const char *who,
+			const char *sql, int nparams, const char *const *params,
+			struct pgha_result *r)
+{
+	int rc = pgha_pg_query(pg, sql, nparams, params);
+	if (rc)
+		pgha_result_set(r, pgha_pg_query_failure_state(rc, c), "%s: %s", who, pg->error);
+	return rc;
+}
+
+int pgha_pg_check_query_length(const char *arg, long *out, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0 || v > 1000) {
+		pgha_errf(err, errlen, "invalid query length \"%s\": use 0 to 1000", arg);
+		return PGHA_E_INVALID;
+	}
+	*out = v;
+	return 0;
+}
+
+void pgha_pg_check_verbose(const struct pgha_pg *pg, const struct pgha_common *c,
+			   const char *who, struct pgha_result *r)
+{
+	if (c->verbose >= 2 && pg->conn)
+		pgha_result_line(r, PGHA_OK, "connected to %s as \"%s\", PostgreSQL %d", who,
+				 PQuser(pg->conn), PQserverVersion(pg->conn));
 }

@@ -60,10 +60,40 @@ int pgha_rest_get_json(struct pgha_rest *r, const struct pgha_deadline *d,
 	return rc;
 }
 
+int pgha_rest_setup(struct pgha_rest *rest, const struct pgha_program *p,
+		    const struct pgha_common *c, const char *const *urls, size_t n_urls,
+		    struct pgha_result *r)
+{
+	char err[512] = "";
+	int rc = pgha_rest_open(rest, urls, n_urls, c, err, sizeof err);
+	if (rc == PGHA_E_INVALID) {
+		pgha_rest_close(rest);
+		return pgha_options_fail(p, "%s", err);
+	}
+	pgha_result_init(r, p->result_name);
+	if (rc) {
+		pgha_rest_close(rest);
+		pgha_result_set(r, PGHA_UNKNOWN, "%s", err);
+		return pgha_result_exit(r);
+	}
+	return -1;
+}
+
+bool pgha_rest_unreachable(int err)
+{
+	return err == PGHA_E_UNREACHABLE || err == PGHA_E_TIMEOUT;
+}
+
 enum pgha_state pgha_rest_failure_state(int err, const struct pgha_common *c)
 {
-	return err == PGHA_E_UNREACHABLE || err == PGHA_E_TIMEOUT ? c->timeout_result
-								  : PGHA_UNKNOWN;
+	return pgha_rest_unreachable(err) ? c->timeout_result : PGHA_UNKNOWN;
+}
+
+void pgha_rest_set_failure(struct pgha_result *r, int err, const struct pgha_common *c,
+			   const char *unreachable, const char *msg)
+{
+	pgha_result_set(r, pgha_rest_failure_state(err, c), "%s%s",
+			unreachable && pgha_rest_unreachable(err) ? unreachable : "", msg);
 }
 
 void pgha_rest_close(struct pgha_rest *r)

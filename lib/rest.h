@@ -9,12 +9,14 @@
 #ifndef PGHA_REST_H
 #define PGHA_REST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "auth.h"
 #include "http.h"
 #include "json.h"
 #include "options.h"
+#include "output.h"
 #include "state.h"
 
 struct pgha_rest {
@@ -31,6 +33,19 @@ struct pgha_rest {
 int pgha_rest_open(struct pgha_rest *r, const char *const *urls, size_t n_urls,
 		   const struct pgha_common *c, char *err, size_t errlen);
 
+/*
+ * The first step of every REST check's main: pgha_rest_open() on urls and
+ * pgha_result_init(r, p->result_name). Returns -1 to go on: rest is open
+ * and r started; the caller closes rest and ends with pgha_result_exit(r).
+ * Otherwise it returns the exit code main returns right away, with rest
+ * closed and nothing left to free: 3 after pgha_options_fail() for a bad
+ * or missing URL (PGHA_E_INVALID), or the printed UNKNOWN result for an
+ * unusable credentials file or no memory.
+ */
+int pgha_rest_setup(struct pgha_rest *rest, const struct pgha_program *p,
+		    const struct pgha_common *c, const char *const *urls, size_t n_urls,
+		    struct pgha_result *r);
+
 /* GET path and parse the body as JSON. On 0, *root is the tree (caller
  * frees with cJSON_Delete) and *status the HTTP status, whatever it is
  * (Patroni answers 503 with a JSON body on many paths). Errors:
@@ -45,6 +60,15 @@ int pgha_rest_get_json(struct pgha_rest *r, const struct pgha_deadline *d,
 /* The state a failed request maps to: the --timeout-result state when
  * nothing answered in time, UNKNOWN for everything else. */
 enum pgha_state pgha_rest_failure_state(int err, const struct pgha_common *c);
+
+/* Did the request fail because no endpoint answered (in time)? */
+bool pgha_rest_unreachable(int err);
+
+/* Say in r why a request failed: the state of pgha_rest_failure_state()
+ * and msg as the summary, after the text unreachable (e.g. "not reachable:
+ * ") when no endpoint answered; unreachable may be NULL. */
+void pgha_rest_set_failure(struct pgha_result *r, int err, const struct pgha_common *c,
+			   const char *unreachable, const char *msg);
 
 void pgha_rest_close(struct pgha_rest *r);
 

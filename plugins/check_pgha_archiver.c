@@ -148,11 +148,9 @@ struct archiver {
 
 static int read_row(const struct pgha_pg *pg, struct archiver *a, char *err, size_t errlen)
 {
-	const char *recovery = pgha_pg_value(pg, 0, C_RECOVERY);
-	const char *failing = pgha_pg_value(pg, 0, C_FAILING);
 	a->mode = pgha_pg_value(pg, 0, C_MODE);
-	a->recovery = recovery && strcmp(recovery, "t") == 0;
-	a->failing = failing && strcmp(failing, "t") == 0;
+	a->recovery = pgha_pg_bool(pg, 0, C_RECOVERY);
+	a->failing = pgha_pg_bool(pg, 0, C_FAILING);
 	a->last_wal = pgha_pg_value(pg, 0, C_LAST_WAL);
 	a->failed_wal = pgha_pg_value(pg, 0, C_FAILED_WAL);
 	a->has_last_age = pgha_pg_double(pg, 0, C_LAST_AGE, &a->last_age) == 0;
@@ -255,12 +253,10 @@ int main(int argc, char **argv)
 		.result_name = "PGHA_ARCHIVER",
 		.summary = "Check PostgreSQL's WAL archiver: failing archive_command, WAL files "
 			   "waiting to be archived and how long the oldest has waited.",
-		.synopsis = "[-H HOST] [-p PORT] [-d DB] [-U USER] [--dsn CONNINFO] "
-			    "[--patroni URL [--member NAME]] [-w RANGE] [-c RANGE] "
+		.synopsis = PGHA_PG_SYNOPSIS " [-w RANGE] [-c RANGE] "
 			    "[--warning-age RANGE] [--critical-age RANGE] "
 			    "[--archive-off-state STATE] [-t SECONDS]",
-		.groups = PGHA_GROUP_PG | PGHA_GROUP_PATRONI | PGHA_GROUP_TLS |
-			  PGHA_GROUP_MEMBER | PGHA_GROUP_THRESHOLDS,
+		.groups = PGHA_PG_GROUPS | PGHA_GROUP_THRESHOLDS,
 		.options = options,
 		.n_options = sizeof options / sizeof options[0],
 		.handler = handle_option,
@@ -271,16 +267,12 @@ int main(int argc, char **argv)
 			 "oldest has waited (0 when none waits), with units (--critical-age "
 			 "1h).\narchive_mode off is UNKNOWN unless --archive-off-state says "
 			 "otherwise; a replica with archive_mode=on is OK (it does not "
-			 "archive).\nWith --patroni it connects to the current leader (or "
-			 "--member).\nA server that cannot be reached within -t is CRITICAL "
-			 "unless --timeout-result says otherwise.",
+			 "archive).\n" PGHA_PG_NOTES,
 	};
 	struct pgha_common common;
-	int done = pgha_options_parse(&program, argc, argv, &common);
+	int done = pgha_pg_options_parse(&program, argc, argv, &common);
 	if (done >= 0)
 		return done;
-	if (common.member && common.n_patroni == 0)
-		return pgha_options_fail(&program, "--member needs --patroni");
 
 	struct pgha_thresholds count, age;
 	char err[512] = "";
@@ -293,26 +285,22 @@ int main(int argc, char **argv)
 	struct pgha_result r;
 	struct pgha_pg pg;
 	struct archiver a;
-	char who[192] = "";
-	enum pgha_state fail = PGHA_UNKNOWN;
+	char who[192];
 	pgha_result_init(&r, program.result_name);
 
-	int rc = pgha_pg_target_connect(&pg, &common, who, sizeof who, &fail, err, sizeof err);
-	if (rc) {
-		pgha_result_set(&r, fail, "%s%s%s", who, who[0] ? ": " : "", err);
-	} else if ((rc = pgha_pg_query(&pg, archiver_sql, 0, NULL)) != 0) {
-		pgha_result_set(&r, rc == PGHA_E_TIMEOUT ? common.timeout_result : PGHA_UNKNOWN,
-				"%s: %s", who, pg.error);
-	} else if (pgha_pg_rows(&pg) != 1 || pgha_pg_cols(&pg) != N_COLS ||
-		   read_row(&pg, &a, err, sizeof err)) {
-		pgha_result_set(&r, PGHA_UNKNOWN, "%s: unexpected answer from pg_stat_archiver",
-				who);
-	} else {
-		report(&cfg, &common, &count, &age, who, &a, &r);
-		if (common.verbose >= 2)
-			pgha_result_line(&r, PGHA_OK, "connected to %s as \"%s\", PostgreSQL %d, "
-					 "archive_mode %s", who, PQuser(pg.conn),
-					 PQserverVersion(pg.conn), a.mode);
+	if (pgha_pg_check_connect(&pg, &common, who, sizeof who, &r) == 0 &&
+	    pgha_pg_check_query(&pg, &common, who, archiver_sql, 0, NULL, &r) == 0) {
+		if (pgha_pg_rows(&pg) != 1 || pgha_pg_cols(&pg) != N_COLS ||
+		    read_row(&pg, &a, err, sizeof err)) {
+			pgha_result_set(&r, PGHA_UNKNOWN,
+					"%s: unexpected answer from pg_stat_archiver", who);
+		} else {
+			report(&cfg, &common, &count, &age, who, &a, &r);
+			if (common.verbose >= 2)
+				pgha_result_line(&r, PGHA_OK, "connected to %s as \"%s\", "
+						 "PostgreSQL %d, archive_mode %s", who,
+						 PQuser(pg.conn), PQserverVersion(pg.conn), a.mode);
+		}
 	}
 	pgha_pg_close(&pg);
 	return pgha_result_exit(&r);

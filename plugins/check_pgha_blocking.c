@@ -38,11 +38,8 @@
 #include "pgtarget.h"
 #include "range.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #define MAX_BLOCKERS 20 /* blockers listed; the rest are counted */
 #define MAX_VICTIMS 5   /* blocked sessions named per blocker */
@@ -90,6 +87,12 @@
 static const char blocking_sql_14[] = BLOCKING_SQL("coalesce(l.waitstart, now())");
 static const char blocking_sql_13[] = BLOCKING_SQL("a.query_start");
 
+/* The query for this server: pg_locks.waitstart is new in PostgreSQL 14. */
+static const char *blocking_sql(const struct pgha_pg *pg)
+{
+	return PQserverVersion(pg->conn) >= 140000 ? blocking_sql_14 : blocking_sql_13;
+}
+
 enum {
 	B_N_BLOCKED, B_LONGEST, B_N_BLOCKERS, B_PID, B_N, B_WAIT, B_VICTIMS, B_ITSELF_BLOCKED,
 	B_USER, B_APP, B_CLIENT, B_STATE, B_XACT_AGE, B_QUERY, B_QUERY_CUT, N_COLS
@@ -122,67 +125,10 @@ static int handle_option(void *ctx, int id, const char *arg, char *err, size_t e
 	case OPT_CRITICAL_COUNT:
 		cfg->critical_count = arg;
 		return 0;
-	case OPT_QUERY_LENGTH: {
-		char *end;
-		errno = 0;
-		long v = strtol(arg, &end, 10);
-		if (errno || end == arg || *end || v < 0 || v > 1000) {
-			snprintf(err, errlen, "invalid query length \"%s\": use 0 to 1000", arg);
-			return PGHA_E_INVALID;
-		}
-		cfg->query_length = v;
-		return 0;
-	}
+	case OPT_QUERY_LENGTH:
+		return pgha_pg_check_query_length(arg, &cfg->query_length, err, errlen);
 	}
 	return PGHA_E_INVALID;
-}
-
-/* "0.4 s", "35 s", "12 min 5 s", "3 h 20 min", "2 d 4 h": a duration for
- * people (perfdata keeps the exact seconds). */
-static void format_duration(double s, char *out, size_t outlen)
-{
-	if (s < 10) {
-		snprintf(out, outlen, "%.1f s", s < 0 ? 0 : s);
-		return;
-	}
-	long long t = (long long)(s + 0.5);
-	if (t < 120)
-		snprintf(out, outlen, "%lld s", t);
-	else if (t < 7200)
-		snprintf(out, outlen, "%lld min %lld s", t / 60, t % 60);
-	else if (t < 172800)
-		snprintf(out, outlen, "%lld h %lld min", t / 3600, t % 3600 / 60);
-	else
-		snprintf(out, outlen, "%lld d %lld h", t / 86400, t % 86400 / 3600);
-}
-
-/* Seconds rounded to milliseconds, for perfdata. */
-static double round_ms(double s)
-{
-	return s <= 0 ? 0 : (double)(long long)(s * 1000 + 0.5) / 1000;
-}
-
-static const char *str(const struct pgha_pg *pg, int row, int col)
-{
-	const char *v = pgha_pg_value(pg, row, col);
-	return v ? v : "";
-}
-
-static bool is_true(const struct pgha_pg *pg, int row, int col)
-{
-	const char *v = pgha_pg_value(pg, row, col);
-	return v && v[0] == 't';
-}
-
-/* "critical range 30s" for state s, "" when OK. */
-static const char *alert_text(enum pgha_state s, const char *warning, const char *critical,
-			      char *buf, size_t buflen)
-{
-	if (s != PGHA_WARNING && s != PGHA_CRITICAL)
-		return "";
-	snprintf(buf, buflen, "%s range %s", s == PGHA_CRITICAL ? "critical" : "warning",
-		 s == PGHA_CRITICAL ? critical : warning);
-	return buf;
 }
 
 /* One long-output line for the blocker in row i. */
@@ -195,7 +141,7 @@ static void report_blocker(const struct pgha_pg *pg, int i, const struct pgha_th
 	pgha_pg_int64(pg, i, B_PID, &pid);
 	pgha_pg_int64(pg, i, B_N, &n);
 	pgha_pg_double(pg, i, B_WAIT, &longest);
-	format_duration(longest, d_wait, sizeof d_wait);
+	pgha_duration_format(longest, d_wait, sizeof d_wait);
 
 	if (pid == 0) {
 		snprintf(who, sizeof who, "a prepared transaction (see pg_prepared_xacts)");
@@ -203,21 +149,21 @@ static void report_blocker(const struct pgha_pg *pg, int i, const struct pgha_th
 		snprintf(who, sizeof who, "pid %" PRId64 " (ended since)", pid);
 	} else {
 		bool has_xact = pgha_pg_double(pg, i, B_XACT_AGE, &xact_age) == 0;
-		format_duration(xact_age, d_xact, sizeof d_xact);
+		pgha_duration_format(xact_age, d_xact, sizeof d_xact);
 		snprintf(who, sizeof who, "pid %" PRId64 " (user %s, application '%s', client %s, "
-			 "%s%s%s%s)", pid, str(pg, i, B_USER), str(pg, i, B_APP),
-			 str(pg, i, B_CLIENT),
-			 pgha_pg_value(pg, i, B_STATE) ? str(pg, i, B_STATE) : "no state",
+			 "%s%s%s%s)", pid, pgha_pg_text(pg, i, B_USER), pgha_pg_text(pg, i, B_APP),
+			 pgha_pg_text(pg, i, B_CLIENT),
+			 pgha_pg_value(pg, i, B_STATE) ? pgha_pg_text(pg, i, B_STATE) : "no state",
 			 has_xact ? ", transaction open for " : "", has_xact ? d_xact : "",
-			 is_true(pg, i, B_ITSELF_BLOCKED) ? ", itself blocked" : "");
+			 pgha_pg_bool(pg, i, B_ITSELF_BLOCKED) ? ", itself blocked" : "");
 	}
 	const char *query = pgha_pg_value(pg, i, B_QUERY);
 	pgha_result_line(r, pgha_thresholds_check(wait, longest),
 			 "%s blocks %" PRId64 " session%s for up to %s: %s%s%s%s%s", who, n,
-			 n == 1 ? "" : "s", d_wait, str(pg, i, B_VICTIMS),
+			 n == 1 ? "" : "s", d_wait, pgha_pg_text(pg, i, B_VICTIMS),
 			 n > MAX_VICTIMS ? " and more" : "",
 			 query && query[0] ? "; query: " : "", query ? query : "",
-			 is_true(pg, i, B_QUERY_CUT) ? "..." : "");
+			 pgha_pg_bool(pg, i, B_QUERY_CUT) ? "..." : "");
 }
 
 /* Judge the answer and fill the result. */
@@ -240,11 +186,11 @@ static void report(const char *who, const struct pgha_pg *pg, const struct pgha_
 	pgha_result_raise(r, s_count);
 
 	char a1[96], a2[96], d[48];
-	const char *why_wait = alert_text(s_wait, c->warning, c->critical, a1, sizeof a1);
-	const char *why_count = alert_text(s_count, cfg->warning_count, cfg->critical_count,
-					   a2, sizeof a2);
+	const char *why_wait = pgha_alert_text(s_wait, c->warning, c->critical, a1, sizeof a1);
+	const char *why_count = pgha_alert_text(s_count, cfg->warning_count,
+						cfg->critical_count, a2, sizeof a2);
 	bool why = why_wait[0] || why_count[0];
-	format_duration(longest, d, sizeof d);
+	pgha_duration_format(longest, d, sizeof d);
 	if (n_blocked == 0) {
 		pgha_result_summary(r, "%s: no session blocked%s%s%s", who, why ? " (" : "",
 				    why_count, why ? ")" : "");
@@ -252,7 +198,7 @@ static void report(const char *who, const struct pgha_pg *pg, const struct pgha_
 		int64_t pid = 0;
 		char by[320];
 		pgha_pg_int64(pg, 0, B_PID, &pid);
-		const char *app = str(pg, 0, B_APP);
+		const char *app = pgha_pg_text(pg, 0, B_APP);
 		if (pid == 0)
 			snprintf(by, sizeof by, "a prepared transaction");
 		else
@@ -278,7 +224,7 @@ static void report(const char *who, const struct pgha_pg *pg, const struct pgha_
 	spec.uom = "s";
 	spec.warn = wait->warning_text;
 	spec.crit = wait->critical_text;
-	pgha_result_perf(r, "longest_wait", round_ms(longest), &spec);
+	pgha_result_perf(r, "longest_wait", pgha_round_ms(longest), &spec);
 }
 
 int main(int argc, char **argv)
@@ -289,28 +235,21 @@ int main(int argc, char **argv)
 		.result_name = "PGHA_BLOCKING",
 		.summary = "Check for sessions of a PostgreSQL server blocked by another "
 			   "session's lock: how many, the longest wait, and who blocks them.",
-		.synopsis = "[-H HOST] [-p PORT] [-d DB] [-U USER] [--dsn CONNINFO] "
-			    "[--patroni URL [--member NAME]] [-w TIME] [-c TIME] "
-			    "[--warning-count RANGE] [--critical-count RANGE] [--query-length N] "
-			    "[-t SECONDS]",
-		.groups = PGHA_GROUP_PG | PGHA_GROUP_PATRONI | PGHA_GROUP_TLS |
-			  PGHA_GROUP_MEMBER | PGHA_GROUP_THRESHOLDS,
+		.synopsis = PGHA_PG_SYNOPSIS " [-w TIME] [-c TIME] [--warning-count RANGE] "
+			    "[--critical-count RANGE] [--query-length N] [-t SECONDS]",
+		.groups = PGHA_PG_GROUPS | PGHA_GROUP_THRESHOLDS,
 		.options = options,
 		.n_options = sizeof options / sizeof options[0],
 		.handler = handle_option,
 		.ctx = &cfg,
 		.notes = "-w and -c are ranges for the longest lock wait in seconds; units ms, "
 			 "s, min, h (-w 30s -c 5min).\nWithout ranges the check reports and is "
-			 "OK.\nWith --patroni it connects to the current leader (or --member).\n"
-			 "A server that cannot be reached within -t is CRITICAL unless "
-			 "--timeout-result says otherwise.",
+			 "OK.\n" PGHA_PG_NOTES,
 	};
 	struct pgha_common common;
-	int done = pgha_options_parse(&program, argc, argv, &common);
+	int done = pgha_pg_options_parse(&program, argc, argv, &common);
 	if (done >= 0)
 		return done;
-	if (common.member && common.n_patroni == 0)
-		return pgha_options_fail(&program, "--member needs --patroni");
 
 	struct pgha_thresholds wait, count;
 	char err[512] = "";
@@ -323,28 +262,15 @@ int main(int argc, char **argv)
 
 	struct pgha_result r;
 	struct pgha_pg pg;
-	char who[192] = "", length[24];
-	enum pgha_state fail = PGHA_UNKNOWN;
+	char who[192], length[24];
 	pgha_result_init(&r, program.result_name);
 
 	snprintf(length, sizeof length, "%ld", cfg.query_length);
 	const char *params[2] = { length, common.verbose >= 1 ? "true" : "false" };
-	int rc = pgha_pg_target_connect(&pg, &common, who, sizeof who, &fail, err, sizeof err);
-	if (rc) {
-		pgha_result_set(&r, fail, "%s%s%s", who, who[0] ? ": " : "", err);
-	} else {
-		const char *sql = PQserverVersion(pg.conn) >= 140000 ? blocking_sql_14
-								      : blocking_sql_13;
-		rc = pgha_pg_query(&pg, sql, 2, params);
-		if (rc)
-			pgha_result_set(&r, rc == PGHA_E_TIMEOUT ? common.timeout_result
-								 : PGHA_UNKNOWN,
-					"%s: %s", who, pg.error);
-		else
-			report(who, &pg, &common, &cfg, &wait, &count, &r);
-		if (rc == 0 && common.verbose >= 2)
-			pgha_result_line(&r, PGHA_OK, "connected to %s as \"%s\", PostgreSQL %d",
-					 who, PQuser(pg.conn), PQserverVersion(pg.conn));
+	if (pgha_pg_check_connect(&pg, &common, who, sizeof who, &r) == 0 &&
+	    pgha_pg_check_query(&pg, &common, who, blocking_sql(&pg), 2, params, &r) == 0) {
+		report(who, &pg, &common, &cfg, &wait, &count, &r);
+		pgha_pg_check_verbose(&pg, &common, who, &r);
 	}
 	pgha_pg_close(&pg);
 	return pgha_result_exit(&r);

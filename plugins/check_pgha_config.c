@@ -389,9 +389,7 @@ static int fetch_config(struct pgha_rest *rest, const struct pgha_common *common
 	pgha_http_response_init(&resp, CONFIG_MAX_BODY);
 	int rc = pgha_http_get(&rest->http, &common->deadline, "/config", &resp);
 	if (rc) {
-		bool unreachable = rc == PGHA_E_UNREACHABLE || rc == PGHA_E_TIMEOUT;
-		pgha_result_set(r, pgha_rest_failure_state(rc, common), "%s%s",
-				unreachable ? "not reachable: " : "", resp.error);
+		pgha_rest_set_failure(r, rc, common, "not reachable: ", resp.error);
 	} else if (resp.status != 200) {
 		rc = PGHA_E_PROTOCOL;
 		pgha_result_set(r, PGHA_UNKNOWN, "GET /config from \"%s\" answered HTTP %ld%s",
@@ -500,17 +498,12 @@ int main(int argc, char **argv)
 
 	struct pgha_rest rest;
 	struct pgha_result r;
+	done = pgha_rest_setup(&rest, &program, &common, common.patroni, common.n_patroni, &r);
+	if (done >= 0)
+		return done;
 	struct recorded rec = { .found = false };
-	char err[512] = "";
-	int rc = pgha_rest_open(&rest, common.patroni, common.n_patroni, &common, err, sizeof err);
-	if (rc == PGHA_E_INVALID) {
-		pgha_rest_close(&rest);
-		return pgha_options_fail(&program, "%s", err);
-	}
-	pgha_result_init(&r, program.result_name);
-	if (rc == 0 && cfg.state_file)
-		rc = load_recorded(cfg.state_file, &rec, err, sizeof err);
-	if (rc) {
+	char err[512];
+	if (cfg.state_file && load_recorded(cfg.state_file, &rec, err, sizeof err)) {
 		pgha_rest_close(&rest);
 		pgha_result_set(&r, PGHA_UNKNOWN, "%s", err);
 		return pgha_result_exit(&r);

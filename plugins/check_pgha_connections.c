@@ -80,17 +80,6 @@ static int split_limits(const struct pgha_common *c, struct limits *l, char *err
 				   err, errlen);
 }
 
-/* "critical range 95%" for the state s of thresholds t, "" when OK. */
-static const char *alert_text(enum pgha_state s, const char *const text[2], char *buf,
-			      size_t buflen)
-{
-	if (s != PGHA_WARNING && s != PGHA_CRITICAL)
-		return "";
-	snprintf(buf, buflen, "%s range %s", s == PGHA_CRITICAL ? "critical" : "warning",
-		 text[s == PGHA_CRITICAL ? 1 : 0]);
-	return buf;
-}
-
 static int read_counts(struct pgha_pg *pg, struct counts *c, char *err, size_t errlen)
 {
 	if (pgha_pg_rows(pg) != 1 || pgha_pg_cols(pg) != N_COLS) {
@@ -130,8 +119,10 @@ static void report(const char *who, const struct counts *c, const struct limits 
 	pgha_result_raise(r, s_count);
 	pgha_result_raise(r, s_pct);
 
-	const char *why_count = alert_text(s_count, l->count_text, a1, sizeof a1);
-	const char *why_pct = alert_text(s_pct, l->pct_text, a2, sizeof a2);
+	const char *why_count = pgha_alert_text(s_count, l->count_text[0], l->count_text[1], a1,
+						sizeof a1);
+	const char *why_pct = pgha_alert_text(s_pct, l->pct_text[0], l->pct_text[1], a2,
+					      sizeof a2);
 	if (has_pct)
 		pgha_result_summary(r, "%s: %" PRId64 " connection%s, %s%% of %" PRId64
 				    " usable%s%s%s%s%s", who, total, total == 1 ? "" : "s", pct_text, usable,
@@ -180,24 +171,18 @@ int main(int argc, char **argv)
 		.summary = "Check the client connections of a PostgreSQL server: total, "
 			   "active, idle, idle in transaction, waiting for a lock, and the "
 			   "share of usable connection slots in use.",
-		.synopsis = "[-H HOST] [-p PORT] [-d DB] [-U USER] [--dsn CONNINFO] "
-			    "[--patroni URL [--member NAME]] [-w RANGE] [-c RANGE] [-t SECONDS]",
-		.groups = PGHA_GROUP_PG | PGHA_GROUP_PATRONI | PGHA_GROUP_TLS |
-			  PGHA_GROUP_MEMBER | PGHA_GROUP_THRESHOLDS,
+		.synopsis = PGHA_PG_SYNOPSIS " [-w RANGE] [-c RANGE] [-t SECONDS]",
+		.groups = PGHA_PG_GROUPS | PGHA_GROUP_THRESHOLDS,
 		.notes = "-w and -c apply to the number of client connections (-w 80 -c 90), "
 			 "or, when the range holds a '%', to the percentage of usable "
 			 "connections, max_connections - superuser_reserved_connections "
 			 "(-w 80% -c 95%).\nWithout ranges the check reports and is OK.\n"
-			 "With --patroni it connects to the current leader (or --member).\n"
-			 "A server that cannot be reached within -t is CRITICAL unless "
-			 "--timeout-result says otherwise.",
+			 PGHA_PG_NOTES,
 	};
 	struct pgha_common common;
-	int done = pgha_options_parse(&program, argc, argv, &common);
+	int done = pgha_pg_options_parse(&program, argc, argv, &common);
 	if (done >= 0)
 		return done;
-	if (common.member && common.n_patroni == 0)
-		return pgha_options_fail(&program, "--member needs --patroni");
 
 	struct limits limits;
 	char err[512] = "";
@@ -207,23 +192,17 @@ int main(int argc, char **argv)
 	struct pgha_result r;
 	struct pgha_pg pg;
 	struct counts counts;
-	char who[192] = "";
-	enum pgha_state fail = PGHA_UNKNOWN;
+	char who[192];
 	pgha_result_init(&r, program.result_name);
 
-	int rc = pgha_pg_target_connect(&pg, &common, who, sizeof who, &fail, err, sizeof err);
-	if (rc) {
-		pgha_result_set(&r, fail, "%s%s%s", who, who[0] ? ": " : "", err);
-	} else if ((rc = pgha_pg_query(&pg, counts_sql, 0, NULL)) != 0) {
-		pgha_result_set(&r, rc == PGHA_E_TIMEOUT ? common.timeout_result : PGHA_UNKNOWN,
-				"%s: %s", who, pg.error);
-	} else if (read_counts(&pg, &counts, err, sizeof err)) {
-		pgha_result_set(&r, PGHA_UNKNOWN, "%s: %s", who, err);
-	} else {
-		report(who, &counts, &limits, common.verbose, &r);
-		if (common.verbose >= 2)
-			pgha_result_line(&r, PGHA_OK, "connected to %s as \"%s\", PostgreSQL %d",
-					 who, PQuser(pg.conn), PQserverVersion(pg.conn));
+	if (pgha_pg_check_connect(&pg, &common, who, sizeof who, &r) == 0 &&
+	    pgha_pg_check_query(&pg, &common, who, counts_sql, 0, NULL, &r) == 0) {
+		if (read_counts(&pg, &counts, err, sizeof err)) {
+			pgha_result_set(&r, PGHA_UNKNOWN, "%s: %s", who, err);
+		} else {
+			report(who, &counts, &limits, common.verbose, &r);
+			pgha_pg_check_verbose(&pg, &common, who, &r);
+		}
 	}
 	pgha_pg_close(&pg);
 	return pgha_result_exit(&r);

@@ -304,25 +304,18 @@ int main(int argc, char **argv)
 				err, sizeof err))
 		return pgha_options_fail(&program, "%s", err);
 
+	if (common.n_etcd == 0)
+		return pgha_options_fail(&program, "give the etcd endpoints with --etcd URL");
+
 	struct pgha_rest rest;
-	int rc = pgha_rest_open(&rest, common.etcd, common.n_etcd, &common, err, sizeof err);
-	if (rc == PGHA_E_INVALID) {
-		pgha_rest_close(&rest);
-		return pgha_options_fail(&program, "%s", common.n_etcd ? err : "give the etcd "
-					 "endpoints with --etcd URL");
-	}
 	struct pgha_result r;
+	done = pgha_rest_setup(&rest, &program, &common, common.etcd, common.n_etcd, &r);
+	if (done >= 0)
+		return done;
 	struct pgha_etcd_view view = { 0 };
-	pgha_result_init(&r, program.result_name);
+	int rc = pgha_etcd_discover(&rest, &common.deadline, &view, err, sizeof err);
 	if (rc) {
-		pgha_result_set(&r, PGHA_UNKNOWN, "%s", err);
-		goto out;
-	}
-	rc = pgha_etcd_discover(&rest, &common.deadline, &view, err, sizeof err);
-	if (rc) {
-		enum pgha_state s = pgha_rest_failure_state(rc, &common);
-		pgha_result_set(&r, s, "%s%s", s == common.timeout_result && s != PGHA_UNKNOWN
-				? "no etcd endpoint answered: " : "", err);
+		pgha_rest_set_failure(&r, rc, &common, "no etcd endpoint answered: ", err);
 		goto out;
 	}
 	check_members(&rest, &common, &cfg, &view, &db, &spread, &r);

@@ -219,10 +219,9 @@ static void check_replica(const struct pgha_pg *pg, const struct config *cfg, co
 	bool has_secs = pgha_pg_double(pg, 0, R_SECONDS, &secs) == 0;
 	const char *receive = pgha_pg_value(pg, 0, R_RECEIVE);
 	const char *replay = pgha_pg_value(pg, 0, R_REPLAY);
-	const char *paused = pgha_pg_value(pg, 0, R_PAUSED);
 	const char *receiver = pgha_pg_value(pg, 0, R_RECEIVER);
 	const char *xact_ts = pgha_pg_value(pg, 0, R_XACT_TS);
-	bool is_paused = paused && strcmp(paused, "t") == 0;
+	bool is_paused = pgha_pg_bool(pg, 0, R_PAUSED);
 	if (has_bytes && bytes < 0)
 		bytes = 0; /* WAL replayed from pg_wal before streaming started */
 
@@ -311,8 +310,7 @@ struct standby {
 /* Copy a field, "" for NULL. */
 static void copy_field(const struct pgha_pg *pg, int row, int col, char *out, size_t outlen)
 {
-	const char *v = pgha_pg_value(pg, row, col);
-	snprintf(out, outlen, "%s", v ? v : "");
+	snprintf(out, outlen, "%s", pgha_pg_text(pg, row, col));
 }
 
 /* Read the rows of standbys_sql into a new array (caller frees). */
@@ -583,12 +581,8 @@ static void run_primary(struct pgha_pg *pg, const struct pgha_common *common,
 	char err[512] = "", current[64] = "";
 	enum pgha_state fail = PGHA_UNKNOWN;
 
-	int rc = pgha_pg_query(pg, standbys_sql, 0, NULL);
-	if (rc) {
-		pgha_result_set(r, rc == PGHA_E_TIMEOUT ? common->timeout_result : PGHA_UNKNOWN,
-				"%s: %s", name, pg->error);
+	if (pgha_pg_check_query(pg, common, name, standbys_sql, 0, NULL, r))
 		return;
-	}
 	if (read_standbys(pg, &sb, &n, err, sizeof err)) {
 		pgha_result_set(r, PGHA_UNKNOWN, "%s", err);
 		return;
@@ -600,7 +594,7 @@ static void run_primary(struct pgha_pg *pg, const struct pgha_common *common,
 				"details from user \"%s\": grant it pg_monitor", name,
 				PQuser(pg->conn));
 	} else if (common->n_patroni &&
-		   (rc = patroni_expected(common, name, &exp, &fail, err, sizeof err)) != 0) {
+		   patroni_expected(common, name, &exp, &fail, err, sizeof err)) {
 		pgha_result_set(r, fail, "%s: could not read Patroni's member list: %s", name, err);
 	} else {
 		check_primary(sb, n, common->n_patroni ? &exp : NULL, cfg, name, r);
@@ -609,6 +603,28 @@ static void run_primary(struct pgha_pg *pg, const struct pgha_common *common,
 	}
 	expected_free(&exp);
 	free(sb);
+}
+
+/* The role pg has (replica_sql's row), against --role; then the lag of
+ * that role. PGHA_E_PROTOCOL when the row says nothing. */
+static int check_role(struct pgha_pg *pg, const struct pgha_common *common,
+		       const struct config *cfg, const char *name, struct pgha_result *r)
+{
+	if (pgha_pg_rows(pg) != 1 || !pgha_pg_value(pg, 0, R_RECOVERY)) {
+		pgha_result_set(r, PGHA_UNKNOWN, "%s: pg_is_in_recovery() gave no answer", name);
+		return PGHA_E_PROTOCOL;
+	}
+	bool recovery = pgha_pg_bool(pg, 0, R_RECOVERY);
+	if (cfg->role == ROLE_PRIMARY && recovery)
+		pgha_result_set(r, PGHA_CRITICAL, "%s is a replica (in recovery), expected a "
+				"primary", name);
+	else if (cfg->role == ROLE_REPLICA && !recovery)
+		pgha_result_set(r, PGHA_CRITICAL, "%s is a primary, expected a replica", name);
+	else if (recovery)
+		check_replica(pg, cfg, name, common->verbose, r);
+	else
+		run_primary(pg, common, cfg, name, r);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -620,13 +636,11 @@ int main(int argc, char **argv)
 		.summary = "Check replication lag in bytes and seconds: on a primary for every "
 			   "standby in pg_stat_replication, on a replica the WAL it received but "
 			   "has not replayed yet.",
-		.synopsis = "[-H HOST] [-p PORT] [-d DB] [-U USER] [--dsn CONNINFO] "
-			    "[--patroni URL [--member NAME]] [--role primary|replica] "
+		.synopsis = PGHA_PG_SYNOPSIS " [--role primary|replica] "
 			    "[--warning-bytes RANGE] [--critical-bytes RANGE] "
 			    "[--warning-seconds RANGE] [--critical-seconds RANGE] "
 			    "[--expected-standbys N] [--missing-state STATE] [-t SECONDS]",
-		.groups = PGHA_GROUP_PG | PGHA_GROUP_PATRONI | PGHA_GROUP_TLS |
-			  PGHA_GROUP_MEMBER,
+		.groups = PGHA_PG_GROUPS,
 		.options = options,
 		.n_options = sizeof options / sizeof options[0],
 		.handler = handle_option,
@@ -644,11 +658,9 @@ int main(int argc, char **argv)
 			 "--timeout-result says otherwise.",
 	};
 	struct pgha_common common;
-	int done = pgha_options_parse(&program, argc, argv, &common);
+	int done = pgha_pg_options_parse(&program, argc, argv, &common);
 	if (done >= 0)
 		return done;
-	if (common.member && common.n_patroni == 0)
-		return pgha_options_fail(&program, "--member needs --patroni");
 
 	char err[512] = "";
 	if (pgha_thresholds_set(&cfg.bytes, cfg.warn_bytes, cfg.crit_bytes, PGHA_UNIT_BYTES, err,
@@ -659,34 +671,14 @@ int main(int argc, char **argv)
 
 	struct pgha_result r;
 	struct pgha_pg pg;
-	char who[192] = "", name[192];
-	enum pgha_state fail = PGHA_UNKNOWN;
+	char who[192], name[192];
 	pgha_result_init(&r, program.result_name);
 
-	int rc = pgha_pg_target_connect(&pg, &common, who, sizeof who, &fail, err, sizeof err);
-	short_name(who, name, sizeof name);
-	if (rc) {
-		pgha_result_set(&r, fail, "%s%s%s", who, who[0] ? ": " : "", err);
-	} else if ((rc = pgha_pg_query(&pg, replica_sql, 0, NULL)) != 0) {
-		pgha_result_set(&r, rc == PGHA_E_TIMEOUT ? common.timeout_result : PGHA_UNKNOWN,
-				"%s: %s", name, pg.error);
-	} else if (pgha_pg_rows(&pg) != 1 || !pgha_pg_value(&pg, 0, R_RECOVERY)) {
-		pgha_result_set(&r, PGHA_UNKNOWN, "%s: pg_is_in_recovery() gave no answer", name);
-	} else {
-		bool recovery = strcmp(pgha_pg_value(&pg, 0, R_RECOVERY), "t") == 0;
-		if (cfg.role == ROLE_PRIMARY && recovery)
-			pgha_result_set(&r, PGHA_CRITICAL, "%s is a replica (in recovery), expected "
-					"a primary", name);
-		else if (cfg.role == ROLE_REPLICA && !recovery)
-			pgha_result_set(&r, PGHA_CRITICAL, "%s is a primary, expected a replica",
-					name);
-		else if (recovery)
-			check_replica(&pg, &cfg, name, common.verbose, &r);
-		else
-			run_primary(&pg, &common, &cfg, name, &r);
-		if (common.verbose >= 2)
-			pgha_result_line(&r, PGHA_OK, "connected to %s as \"%s\", PostgreSQL %d",
-					 who, PQuser(pg.conn), PQserverVersion(pg.conn));
+	if (pgha_pg_check_connect(&pg, &common, who, sizeof who, &r) == 0) {
+		short_name(who, name, sizeof name);
+		if (pgha_pg_check_query(&pg, &common, name, replica_sql, 0, NULL, &r) == 0 &&
+		    check_role(&pg, &common, &cfg, name, &r) == 0)
+			pgha_pg_check_verbose(&pg, &common, who, &r);
 	}
 	pgha_pg_close(&pg);
 	return pgha_result_exit(&r);

@@ -90,18 +90,6 @@ struct answer {
 	bool primary;        /* a running primary: takes writes */
 };
 
-/* Does the Patroni at endpoint publish the replica states of 3.0.4+?
- * Sets *detailed; errors as pgha_patroni_version_at. */
-static int detailed_states(struct pgha_http *http, const struct pgha_deadline *d,
-			   const char *endpoint, bool *detailed, char *err, size_t errlen)
-{
-	char version[64];
-	int rc = pgha_patroni_version_at(http, d, endpoint, version, sizeof version, err, errlen);
-	if (rc == 0)
-		*detailed = pgha_patroni_has_detailed_states(version);
-	return rc;
-}
-
 /* "timeline 3" or "timeline unknown". */
 static const char *timeline_text(const struct pgha_member *m, char *buf, size_t len)
 {
@@ -144,7 +132,8 @@ static int find_leader(const struct pgha_cluster *c, struct pgha_http *http,
 		} else if (strcmp(m->state, "running") == 0) {
 			if (detailed < 0) {
 				bool yes = false;
-				int rc = detailed_states(http, d, endpoint, &yes, err, errlen);
+				int rc = pgha_patroni_detailed_states_at(http, d, endpoint, &yes,
+									 NULL, 0, err, errlen);
 				if (rc)
 					return rc;
 				detailed = yes;
@@ -223,12 +212,6 @@ static int ask_members(const struct pgha_http *http, const struct pgha_deadline 
 	return rc;
 }
 
-/* Did a request fail because nobody answered (in time)? */
-static bool unreachable(int rc)
-{
-	return rc == PGHA_E_UNREACHABLE || rc == PGHA_E_TIMEOUT;
-}
-
 /* The milder of two states (by severity rank). */
 static enum pgha_state milder(enum pgha_state a, enum pgha_state b)
 {
@@ -276,7 +259,7 @@ static size_t judge_answers(const struct pgha_cluster *c, const struct answer *a
 				problems++;
 				states[i] = pgha_rest_failure_state(a->rc, common);
 				pgha_buf_printf(summary, "; leader %s %s", m->name,
-						unreachable(a->rc) ? "does not answer"
+						pgha_rest_unreachable(a->rc) ? "does not answer"
 								   : "gives no usable answer");
 			} else if (a->role != want || (want == PGHA_ROLE_PRIMARY && !a->primary)) {
 				problems++;
@@ -284,7 +267,7 @@ static size_t judge_answers(const struct pgha_cluster *c, const struct answer *a
 				pgha_buf_printf(summary, "; leader %s answers as %s (%s)", m->name,
 						a->role_text, a->state);
 			}
-		} else if (unreachable(a->rc)) {
+		} else if (pgha_rest_unreachable(a->rc)) {
 			/* cannot rule out that it runs as primary: a warning, or
 			 * the --unreachable-state if the operator chose a milder one */
 			states[i] = milder(PGHA_WARNING, common->timeout_result);
@@ -466,41 +449,21 @@ int main(int argc, char **argv)
 
 	struct pgha_rest rest;
 	struct pgha_result r;
-	char err[512] = "";
-	int rc = pgha_rest_open(&rest, common.patroni, common.n_patroni, &common, err, sizeof err);
-	if (rc == PGHA_E_INVALID) {
-		pgha_rest_close(&rest);
-		return pgha_options_fail(&program, "%s", err);
-	}
-	pgha_result_init(&r, program.result_name);
-	if (rc) {
-		pgha_rest_close(&rest);
-		pgha_result_set(&r, PGHA_UNKNOWN, "%s", err);
-		return pgha_result_exit(&r);
-	}
+	done = pgha_rest_setup(&rest, &program, &common, common.patroni, common.n_patroni, &r);
+	if (done >= 0)
+		return done;
 
-	cJSON *root = NULL;
-	long status = 0;
-	const char *endpoint = NULL;
-	struct pgha_cluster cluster = { 0 };
-	rc = pgha_rest_get_json(&rest, &common.deadline, "/cluster", &root, &status, &endpoint,
-				err, sizeof err);
+	struct pgha_cluster_doc doc;
+	char err[512];
+	int rc = pgha_cluster_get(&rest, &common.deadline, &doc, err, sizeof err);
 	if (rc) {
-		pgha_result_set(&r, pgha_rest_failure_state(rc, &common), "%s", err);
-	} else if (status != 200) {
-		pgha_result_set(&r, PGHA_UNKNOWN, "GET /cluster from \"%s\" answered HTTP %ld",
-				endpoint, status);
-	} else if (pgha_cluster_parse(root, &cluster, err, sizeof err)) {
-		pgha_result_set(&r, PGHA_UNKNOWN, "GET /cluster from \"%s\": %s", endpoint, err);
+		pgha_rest_set_failure(&r, rc, &common, NULL, err);
 	} else {
-		check_leader(&cfg, &common, &rest, endpoint, &cluster, &r);
+		check_leader(&cfg, &common, &rest, doc.endpoint, &doc.cluster, &r);
 		if (common.verbose >= 1)
-			pgha_result_line(&r, PGHA_OK, "cluster%s%s%s read from %s",
-					 cluster.scope[0] ? " \"" : "", cluster.scope,
-					 cluster.scope[0] ? "\"" : "", endpoint);
+			pgha_cluster_doc_line(&doc, &r);
 	}
-	pgha_cluster_free(&cluster);
-	cJSON_Delete(root);
+	pgha_cluster_doc_free(&doc);
 	pgha_rest_close(&rest);
 	return pgha_result_exit(&r);
 }

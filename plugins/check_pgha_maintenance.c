@@ -198,54 +198,36 @@ static int check_restarts(const struct config *cfg, const cJSON *root, struct pg
 	return n;
 }
 
-/* GET /cluster and run the selected checks on it. */
-static void check_cluster(struct pgha_rest *rest, const struct pgha_common *common,
-			  const struct config *cfg, struct pgha_result *r)
+/* Run the selected checks on the /cluster document. */
+static void check_cluster(const struct config *cfg, const struct pgha_common *common,
+			  const struct pgha_cluster_doc *doc, struct pgha_result *r)
 {
-	cJSON *root = NULL;
-	struct pgha_cluster cluster = { .members = NULL };
-	long status = 0;
-	const char *endpoint = NULL;
-	char err[512];
-
-	int rc = pgha_rest_get_json(rest, &common->deadline, "/cluster", &root, &status,
-				    &endpoint, err, sizeof err);
-	if (rc) {
-		bool unreachable = rc == PGHA_E_UNREACHABLE || rc == PGHA_E_TIMEOUT;
-		pgha_result_set(r, pgha_rest_failure_state(rc, common), "%s%s",
-				unreachable ? "not reachable: " : "", err);
-	} else if (status != 200) {
-		pgha_result_set(r, PGHA_UNKNOWN, "GET /cluster from \"%s\" answered HTTP %ld",
-				endpoint, status);
-	} else if (pgha_cluster_parse(root, &cluster, err, sizeof err)) {
-		pgha_result_set(r, PGHA_UNKNOWN, "GET /cluster from \"%s\": %s", endpoint, err);
-	} else {
-		if (cfg->alert & KIND_PAUSED)
-			check_paused(cfg, root, r);
-		int switchover = 0, restarts = 0;
+	int switchover = 0, restarts = 0;
+	if (cfg->alert & KIND_PAUSED)
+		check_paused(cfg, doc->root, r);
+	if (cfg->alert & KIND_SWITCHOVER)
+		switchover = check_switchover(cfg, doc->root, r);
+	if (cfg->alert & KIND_RESTART)
+		restarts = check_restarts(cfg, doc->root, r);
+	pgha_result_summarise(r, doc->cluster.scope[0] ? doc->cluster.scope : NULL);
+	if (cfg->alert & (KIND_SWITCHOVER | KIND_RESTART)) {
+		struct pgha_perf_spec none = { .has_min = true, .min = 0 };
+		struct pgha_perf_spec sw = alert_spec(cfg->switchover_state);
+		struct pgha_perf_spec rs = alert_spec(cfg->restart_state);
+		pgha_result_perf(r, "has_scheduled_actions", switchover + restarts > 0, &none);
 		if (cfg->alert & KIND_SWITCHOVER)
-			switchover = check_switchover(cfg, root, r);
+			pgha_result_perf(r, "scheduled_switchover", switchover, &sw);
 		if (cfg->alert & KIND_RESTART)
-			restarts = check_restarts(cfg, root, r);
-		pgha_result_summarise(r, cluster.scope[0] ? cluster.scope : NULL);
-		if (cfg->alert & (KIND_SWITCHOVER | KIND_RESTART)) {
-			struct pgha_perf_spec none = { .has_min = true, .min = 0 };
-			struct pgha_perf_spec sw = alert_spec(cfg->switchover_state);
-			struct pgha_perf_spec rs = alert_spec(cfg->restart_state);
-			pgha_result_perf(r, "has_scheduled_actions", switchover + restarts > 0, &none);
-			if (cfg->alert & KIND_SWITCHOVER)
-				pgha_result_perf(r, "scheduled_switchover", switchover, &sw);
-			if (cfg->alert & KIND_RESTART)
-				pgha_result_perf(r, "scheduled_restart", restarts, &rs);
-		}
-		if (common->verbose >= 1)
-			pgha_result_line(r, PGHA_OK, "GET /cluster from \"%s\": %zu members",
-					 endpoint, cluster.n_members);
-		pgha_cluster_free(&cluster);
-		cJSON_Delete(root);
-		return;
+			pgha_result_perf(r, "scheduled_restart", restarts, &rs);
 	}
-	/* no usable answer: the selected values are unknown */
+	if (common->verbose >= 1)
+		pgha_result_line(r, PGHA_OK, "GET /cluster from \"%s\": %zu members", doc->endpoint,
+				 doc->cluster.n_members);
+}
+
+/* No usable answer: the selected values are unknown. */
+static void perf_unknown(const struct config *cfg, struct pgha_result *r)
+{
 	static const struct { unsigned kind; const char *label; } perf[] = {
 		{ KIND_PAUSED, "is_in_maintenance" },
 		{ KIND_SWITCHOVER | KIND_RESTART, "has_scheduled_actions" },
@@ -255,8 +237,6 @@ static void check_cluster(struct pgha_rest *rest, const struct pgha_common *comm
 	for (size_t i = 0; i < sizeof perf / sizeof perf[0]; i++)
 		if (cfg->alert & perf[i].kind)
 			pgha_result_perf_unknown(r, perf[i].label, NULL);
-	pgha_cluster_free(&cluster);
-	cJSON_Delete(root);
 }
 
 int main(int argc, char **argv)
@@ -294,17 +274,20 @@ int main(int argc, char **argv)
 
 	struct pgha_rest rest;
 	struct pgha_result r;
-	char err[512] = "";
-	int rc = pgha_rest_open(&rest, common.patroni, common.n_patroni, &common, err, sizeof err);
-	if (rc == PGHA_E_INVALID) {
-		pgha_rest_close(&rest);
-		return pgha_options_fail(&program, "%s", err);
+	done = pgha_rest_setup(&rest, &program, &common, common.patroni, common.n_patroni, &r);
+	if (done >= 0)
+		return done;
+
+	struct pgha_cluster_doc doc;
+	char err[512];
+	int rc = pgha_cluster_get(&rest, &common.deadline, &doc, err, sizeof err);
+	if (rc) {
+		pgha_rest_set_failure(&r, rc, &common, "not reachable: ", err);
+		perf_unknown(&cfg, &r);
+	} else {
+		check_cluster(&cfg, &common, &doc, &r);
 	}
-	pgha_result_init(&r, program.result_name);
-	if (rc)
-		pgha_result_set(&r, PGHA_UNKNOWN, "%s", err);
-	else
-		check_cluster(&rest, &common, &cfg, &r);
+	pgha_cluster_doc_free(&doc);
 	pgha_rest_close(&rest);
 	return pgha_result_exit(&r);
 }

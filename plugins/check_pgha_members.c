@@ -71,18 +71,6 @@ static int handle_option(void *ctx, int id, const char *arg, char *err, size_t e
 /* A member's health. */
 enum health { HEALTHY, UNHEALTHY, HEALTH_UNKNOWN };
 
-/* Does the Patroni at endpoint publish the replica states of 3.0.4+?
- * Sets *detailed; errors as pgha_patroni_version_at. */
-static int detailed_states(struct pgha_http *http, const struct pgha_deadline *d,
-			   const char *endpoint, bool *detailed, char *err, size_t errlen)
-{
-	char version[64];
-	int rc = pgha_patroni_version_at(http, d, endpoint, version, sizeof version, err, errlen);
-	if (rc == 0)
-		*detailed = pgha_patroni_has_detailed_states(version);
-	return rc;
-}
-
 /* True for a non-leader member that says "running": healthy only on
  * Patroni before 3.0.4. */
 static bool ambiguous(const struct pgha_member *m)
@@ -181,8 +169,9 @@ static void check_members(const struct pgha_common *common, struct pgha_rest *re
 		if (!ambiguous(&c->members[i]))
 			continue;
 		bool yes = false;
-		version_rc = detailed_states(&rest->http, &common->deadline, endpoint, &yes, err,
-					     sizeof err);
+		version_rc = pgha_patroni_detailed_states_at(&rest->http, &common->deadline,
+							     endpoint, &yes, NULL, 0, err,
+							     sizeof err);
 		if (version_rc == 0)
 			detailed = yes;
 		break;
@@ -320,40 +309,20 @@ int main(int argc, char **argv)
 
 	struct pgha_rest rest;
 	struct pgha_result r;
-	int rc = pgha_rest_open(&rest, common.patroni, common.n_patroni, &common, err, sizeof err);
-	if (rc == PGHA_E_INVALID) {
-		pgha_rest_close(&rest);
-		return pgha_options_fail(&program, "%s", err);
-	}
-	pgha_result_init(&r, program.result_name);
-	if (rc) {
-		pgha_rest_close(&rest);
-		pgha_result_set(&r, PGHA_UNKNOWN, "%s", err);
-		return pgha_result_exit(&r);
-	}
+	done = pgha_rest_setup(&rest, &program, &common, common.patroni, common.n_patroni, &r);
+	if (done >= 0)
+		return done;
 
-	cJSON *root = NULL;
-	long status = 0;
-	const char *endpoint = NULL;
-	struct pgha_cluster cluster = { 0 };
-	rc = pgha_rest_get_json(&rest, &common.deadline, "/cluster", &root, &status, &endpoint,
-				err, sizeof err);
+	struct pgha_cluster_doc doc;
+	int rc = pgha_cluster_get(&rest, &common.deadline, &doc, err, sizeof err);
 	if (rc) {
-		pgha_result_set(&r, pgha_rest_failure_state(rc, &common), "%s", err);
-	} else if (status != 200) {
-		pgha_result_set(&r, PGHA_UNKNOWN, "GET /cluster from \"%s\" answered HTTP %ld",
-				endpoint, status);
-	} else if (pgha_cluster_parse(root, &cluster, err, sizeof err)) {
-		pgha_result_set(&r, PGHA_UNKNOWN, "GET /cluster from \"%s\": %s", endpoint, err);
+		pgha_rest_set_failure(&r, rc, &common, NULL, err);
 	} else {
-		check_members(&common, &rest, endpoint, &count_t, &healthy_t, &cluster, &r);
+		check_members(&common, &rest, doc.endpoint, &count_t, &healthy_t, &doc.cluster, &r);
 		if (common.verbose >= 1)
-			pgha_result_line(&r, PGHA_OK, "cluster%s%s%s read from %s",
-					 cluster.scope[0] ? " \"" : "", cluster.scope,
-					 cluster.scope[0] ? "\"" : "", endpoint);
+			pgha_cluster_doc_line(&doc, &r);
 	}
-	pgha_cluster_free(&cluster);
-	cJSON_Delete(root);
+	pgha_cluster_doc_free(&doc);
 	pgha_rest_close(&rest);
 	return pgha_result_exit(&r);
 }

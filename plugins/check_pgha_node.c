@@ -42,7 +42,6 @@
 #include <string.h>
 
 enum expected_role { ROLE_ANY, ROLE_PRIMARY, ROLE_LEADER, ROLE_STANDBY_LEADER, ROLE_REPLICA };
-enum sync_type { SYNC_ANY, SYNC_SYNC, SYNC_QUORUM };
 
 struct config {
 	bool alive;
@@ -58,7 +57,7 @@ struct config {
 	long long max_lag; /* bytes */
 	const char *max_lag_text;
 	bool is_sync, is_async;
-	enum sync_type sync_type;
+	enum pgha_sync_type sync_type;
 };
 
 enum {
@@ -135,20 +134,10 @@ static int handle_option(void *ctx, int id, const char *arg, char *err, size_t e
 		cfg->save = true;
 		return 0;
 	case OPT_MAX_LAG: {
-		double v;
-		if (!arg[0]) { /* an empty Nagios $ARGn$: no limit, as for ranges */
-			cfg->has_max_lag = false;
-			return 0;
-		}
-		if (pgha_quantity_parse(arg, PGHA_UNIT_BYTES, &v, err, errlen))
+		double v = 0;
+		if (pgha_max_lag_parse(arg, &cfg->has_max_lag, &v, err, errlen))
 			return PGHA_E_INVALID;
-		if (v < 0 || v > 1e18) {
-			snprintf(err, errlen, "invalid value \"%s\": a lag is between 0 and 1e18 bytes",
-				 arg);
-			return PGHA_E_INVALID;
-		}
-		cfg->has_max_lag = true;
-		cfg->max_lag = (long long)(v + 0.5);
+		cfg->max_lag = (long long)(v + 0.5); /* whole bytes for /replica?lag= */
 		cfg->max_lag_text = arg;
 		return 0;
 	}
@@ -159,17 +148,7 @@ static int handle_option(void *ctx, int id, const char *arg, char *err, size_t e
 		cfg->is_async = true;
 		return 0;
 	case OPT_SYNC_TYPE:
-		if (strcmp(arg, "any") == 0)
-			cfg->sync_type = SYNC_ANY;
-		else if (strcmp(arg, "sync") == 0)
-			cfg->sync_type = SYNC_SYNC;
-		else if (strcmp(arg, "quorum") == 0)
-			cfg->sync_type = SYNC_QUORUM;
-		else {
-			snprintf(err, errlen, "invalid sync type \"%s\": use any, sync or quorum", arg);
-			return PGHA_E_INVALID;
-		}
-		return 0;
+		return pgha_sync_type_parse(arg, &cfg->sync_type, err, errlen);
 	}
 	return PGHA_E_INVALID;
 }
@@ -249,10 +228,9 @@ static void check_sync(const struct config *cfg, const cJSON *root, struct pgha_
 	bool ok;
 	const char *want;
 	if (cfg->is_sync) {
-		ok = ((cfg->sync_type == SYNC_SYNC || cfg->sync_type == SYNC_ANY) && sync) ||
-		     ((cfg->sync_type == SYNC_QUORUM || cfg->sync_type == SYNC_ANY) && quorum);
-		want = cfg->sync_type == SYNC_SYNC ? "sync_standby"
-		       : cfg->sync_type == SYNC_QUORUM ? "quorum_standby" : "synchronous";
+		ok = pgha_sync_type_accepts(cfg->sync_type, sync, quorum);
+		want = cfg->sync_type == PGHA_SYNC_SYNC ? "sync_standby"
+		       : cfg->sync_type == PGHA_SYNC_QUORUM ? "quorum_standby" : "synchronous";
 	} else {
 		ok = !sync && !quorum;
 		want = "asynchronous";
@@ -386,7 +364,8 @@ static void check_node(struct pgha_rest *rest, const struct pgha_common *common,
 	if (rc) {
 		enum pgha_state s = pgha_rest_failure_state(rc, common);
 		pgha_result_raise(r, s);
-		pgha_result_line(r, s, "%s%s", s == common->timeout_result ? "not reachable: " : "", err);
+		pgha_result_line(r, s, "%s%s", pgha_rest_unreachable(rc) ? "not reachable: " : "",
+				 err);
 	} else if (status != 200 && (cfg->role == ROLE_ANY || status != 503)) {
 		/* a role endpoint answers 503 when the node lacks the role */
 		pgha_result_raise(r, PGHA_UNKNOWN);
@@ -457,30 +436,22 @@ int main(int argc, char **argv)
 	if (!reads_status)
 		cfg.alive = true;
 
-	struct pgha_rest rest;
-	struct pgha_result r;
-	char err[512] = "";
+	/* -H HOST [-p PORT] is a shorthand for --patroni http://HOST:PORT */
 	char url[512];
 	const char *urls[1] = { url };
-
 	if (common.n_patroni == 0)
 		snprintf(url, sizeof url, "http://%s:%s", common.hostname,
 			 common.port ? common.port : "8008");
-	int rc = pgha_rest_open(&rest, common.n_patroni ? common.patroni : urls,
-				common.n_patroni ? common.n_patroni : 1, &common, err, sizeof err);
-	if (rc == 0 && rest.http.n_endpoints != 1) {
-		rc = PGHA_E_INVALID;
-		snprintf(err, sizeof err, "check_pgha_node checks one node: give one URL");
-	}
-	if (rc == PGHA_E_INVALID) {
+	struct pgha_rest rest;
+	struct pgha_result r;
+	done = pgha_rest_setup(&rest, &program, &common, common.n_patroni ? common.patroni : urls,
+			       common.n_patroni ? common.n_patroni : 1, &r);
+	if (done >= 0)
+		return done;
+	if (rest.http.n_endpoints != 1) {
 		pgha_rest_close(&rest);
-		return pgha_options_fail(&program, "%s", err);
-	}
-	pgha_result_init(&r, program.result_name);
-	if (rc) {
-		pgha_rest_close(&rest);
-		pgha_result_set(&r, PGHA_UNKNOWN, "%s", err);
-		return pgha_result_exit(&r);
+		pgha_result_free(&r);
+		return pgha_options_fail(&program, "check_pgha_node checks one node: give one URL");
 	}
 
 	char who[128], detail[256] = "";

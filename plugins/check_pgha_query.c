@@ -97,16 +97,6 @@ static int handle_option(void *ctx, int id, const char *arg, char *err, size_t e
 	return PGHA_E_INVALID;
 }
 
-/* The state for a failed query: a cancelled query, or the server's
- * statement_timeout (set from -t, it fires just before our deadline), is
- * the --timeout-result state; any other SQL error is UNKNOWN. */
-static enum pgha_state query_failure_state(int rc, const struct pgha_common *c)
-{
-	if (rc == PGHA_E_TIMEOUT || pgha_deadline_left_ms(&c->deadline) < 250)
-		return c->timeout_result;
-	return PGHA_UNKNOWN;
-}
-
 /* At most n bytes of s (whole UTF-8 characters), its first line, for a
  * message; "..." when cut. */
 static void excerpt(const char *s, char *out, size_t outlen, size_t n)
@@ -177,8 +167,7 @@ static void report(const struct config *cfg, const struct pgha_thresholds *t,
 	if (common->verbose >= 2) {
 		char q[128];
 		excerpt(cfg->query, q, sizeof q, 100);
-		pgha_result_line(r, PGHA_OK, "connected to %s as \"%s\", PostgreSQL %d", who,
-				 PQuser(pg->conn), PQserverVersion(pg->conn));
+		pgha_pg_check_verbose(pg, common, who, r);
 		pgha_result_line(r, PGHA_OK, "query (read-only transaction): %s", q);
 	}
 }
@@ -193,10 +182,8 @@ int main(int argc, char **argv)
 			   "first row) against warning and critical ranges; the query runs in "
 			   "a read-only transaction.",
 		.synopsis = "-q SQL [-w RANGE] [-c RANGE] [--label LABEL] [--uom UOM] "
-			    "[-H HOST] [-p PORT] [-d DB] [-U USER] [--dsn CONNINFO] "
-			    "[--patroni URL [--member NAME]] [-t SECONDS]",
-		.groups = PGHA_GROUP_PG | PGHA_GROUP_PATRONI | PGHA_GROUP_TLS |
-			  PGHA_GROUP_MEMBER | PGHA_GROUP_THRESHOLDS,
+			    PGHA_PG_SYNOPSIS " [-t SECONDS]",
+		.groups = PGHA_PG_GROUPS | PGHA_GROUP_THRESHOLDS,
 		.options = options,
 		.n_options = sizeof options / sizeof options[0],
 		.handler = handle_option,
@@ -210,13 +197,11 @@ int main(int argc, char **argv)
 			 "CRITICAL unless --timeout-result says otherwise.",
 	};
 	struct pgha_common common;
-	int done = pgha_options_parse(&program, argc, argv, &common);
+	int done = pgha_pg_options_parse(&program, argc, argv, &common);
 	if (done >= 0)
 		return done;
 	if (!cfg.query)
 		return pgha_options_fail(&program, "give the query with -q SQL");
-	if (common.member && common.n_patroni == 0)
-		return pgha_options_fail(&program, "--member needs --patroni");
 
 	struct pgha_thresholds t;
 	char err[512] = "";
@@ -226,20 +211,13 @@ int main(int argc, char **argv)
 
 	struct pgha_result r;
 	struct pgha_pg pg;
-	char who[192] = "";
-	enum pgha_state fail = PGHA_UNKNOWN;
+	char who[192];
 	pgha_result_init(&r, program.result_name);
 
-	int rc = pgha_pg_target_connect(&pg, &common, who, sizeof who, &fail, err, sizeof err);
-	if (rc) {
-		pgha_result_set(&r, fail, "%s%s%s", who, who[0] ? ": " : "", err);
-	} else if ((rc = pgha_pg_query(&pg, "BEGIN READ ONLY", 0, NULL)) != 0) {
-		pgha_result_set(&r, query_failure_state(rc, &common), "%s: %s", who, pg.error);
-	} else if ((rc = pgha_pg_query(&pg, cfg.query, 0, NULL)) != 0) {
-		pgha_result_set(&r, query_failure_state(rc, &common), "%s: %s", who, pg.error);
-	} else {
+	if (pgha_pg_check_connect(&pg, &common, who, sizeof who, &r) == 0 &&
+	    pgha_pg_check_query(&pg, &common, who, "BEGIN READ ONLY", 0, NULL, &r) == 0 &&
+	    pgha_pg_check_query(&pg, &common, who, cfg.query, 0, NULL, &r) == 0)
 		report(&cfg, &t, &common, who, &pg, &r);
-	}
 	pgha_pg_close(&pg);
 	return pgha_result_exit(&r);
 }

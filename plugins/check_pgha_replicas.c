@@ -41,14 +41,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum sync_type { SYNC_ANY, SYNC_SYNC, SYNC_QUORUM };
-
 struct config {
 	bool has_max_lag;
 	double max_lag; /* bytes */
 	const char *max_lag_text;
 	const char *sync_warning, *sync_critical;
-	enum sync_type sync_type;
+	enum pgha_sync_type sync_type;
 };
 
 enum { OPT_MAX_LAG, OPT_SYNC_WARNING, OPT_SYNC_CRITICAL, OPT_SYNC_TYPE };
@@ -66,39 +64,13 @@ static const struct pgha_option options[] = {
 	  "(quorum_standby)", OPT_SYNC_TYPE },
 };
 
-static int parse_sync_type(const char *arg, enum sync_type *out, char *err, size_t errlen)
-{
-	static const struct { const char *name; enum sync_type type; } types[] = {
-		{ "any", SYNC_ANY }, { "sync", SYNC_SYNC }, { "quorum", SYNC_QUORUM },
-	};
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-		if (strcmp(arg, types[i].name) == 0) {
-			*out = types[i].type;
-			return 0;
-		}
-	}
-	snprintf(err, errlen, "invalid sync type \"%s\": use any, sync or quorum", arg);
-	return PGHA_E_INVALID;
-}
-
 static int handle_option(void *ctx, int id, const char *arg, char *err, size_t errlen)
 {
 	struct config *cfg = ctx;
 	switch (id) {
 	case OPT_MAX_LAG:
-		if (!arg[0]) { /* an empty Nagios $ARGn$: no limit, as for ranges */
-			cfg->has_max_lag = false;
-			return 0;
-		}
-		if (pgha_quantity_parse(arg, PGHA_UNIT_BYTES, &cfg->max_lag, err, errlen))
-			return PGHA_E_INVALID;
-		if (cfg->max_lag < 0) {
-			snprintf(err, errlen, "invalid value \"%s\": a lag cannot be negative", arg);
-			return PGHA_E_INVALID;
-		}
-		cfg->has_max_lag = true;
 		cfg->max_lag_text = arg;
-		return 0;
+		return pgha_max_lag_parse(arg, &cfg->has_max_lag, &cfg->max_lag, err, errlen);
 	case OPT_SYNC_WARNING:
 		cfg->sync_warning = arg;
 		return 0;
@@ -106,7 +78,7 @@ static int handle_option(void *ctx, int id, const char *arg, char *err, size_t e
 		cfg->sync_critical = arg;
 		return 0;
 	case OPT_SYNC_TYPE:
-		return parse_sync_type(arg, &cfg->sync_type, err, errlen);
+		return pgha_sync_type_parse(arg, &cfg->sync_type, err, errlen);
 	}
 	return PGHA_E_INVALID;
 }
@@ -126,13 +98,6 @@ static void format_bytes(double v, char *out, size_t outlen)
 		v = (double)(long long)(v * 10 + 0.5) / 10;
 	pgha_number_format(v, num, sizeof num);
 	snprintf(out, outlen, "%s %s", num, units[u]);
-}
-
-/* Does the member's role count as synchronous for --sync-type? */
-static bool counts_as_sync(const struct pgha_member *m, enum sync_type t)
-{
-	return ((t == SYNC_SYNC || t == SYNC_ANY) && m->role == PGHA_MEMBER_SYNC_STANDBY) ||
-	       ((t == SYNC_QUORUM || t == SYNC_ANY) && m->role == PGHA_MEMBER_QUORUM_STANDBY);
 }
 
 /* Does the replica's state say it replicates? detailed: Patroni >= 3.0.4,
@@ -184,7 +149,8 @@ static void judge(const struct config *cfg, const struct pgha_member *m,
 			 m->timeline, leader->timeline);
 		return;
 	}
-	v->sync = counts_as_sync(m, cfg->sync_type);
+	v->sync = pgha_sync_type_accepts(cfg->sync_type, m->role == PGHA_MEMBER_SYNC_STANDBY,
+					 m->role == PGHA_MEMBER_QUORUM_STANDBY);
 	if (cfg->has_max_lag && (double)m->lag > cfg->max_lag) {
 		/* exact bytes: "1 MB over 1MB" would puzzle */
 		snprintf(v->reason, sizeof v->reason, "lag %" PRId64 " B over %s", m->lag,
@@ -248,33 +214,14 @@ static void report_replica(struct pgha_result *r, const struct pgha_member *m,
 /* Patroni >= 3.0.4 reports "streaming" / "in archive recovery"; before, a
  * replica that runs is "running". Only a replica that says "running" needs
  * the version to be judged; then the endpoint that gave /cluster is asked
- * for GET /patroni, as check_patroni does. Returns 0, or a failure state
- * with a message in err. */
-static int detailed_states(struct pgha_rest *rest, const struct pgha_common *common,
-			   const char *endpoint, const struct pgha_cluster *c, bool *detailed,
-			   char *version, size_t versionlen, enum pgha_state *fail,
-			   char *err, size_t errlen)
+ * for GET /patroni, as check_patroni does. */
+static bool needs_version(const struct pgha_cluster *c)
 {
-	bool ambiguous = false;
 	for (size_t i = 0; i < c->n_members; i++)
 		if (pgha_member_is_replica(&c->members[i]) &&
 		    strcmp(c->members[i].state, "running") == 0)
-			ambiguous = true;
-	*detailed = true;
-	if (!ambiguous)
-		return 0;
-
-	char why[400];
-	int rc = pgha_patroni_version_at(&rest->http, &common->deadline, endpoint, version,
-					 versionlen, why, sizeof why);
-	if (rc) {
-		*fail = rc == PGHA_E_PROTOCOL ? PGHA_UNKNOWN : pgha_rest_failure_state(rc, common);
-		pgha_errf(err, errlen, "could not read the Patroni version: %s", why);
-		version[0] = '\0';
-	} else {
-		*detailed = pgha_patroni_has_detailed_states(version);
-	}
-	return rc;
+			return true;
+	return false;
 }
 
 /* Judge every replica, then the counts. */
@@ -361,44 +308,34 @@ static void run(struct pgha_rest *rest, const struct pgha_common *common,
 		const struct config *cfg, const struct pgha_thresholds *count,
 		const struct pgha_thresholds *sync, struct pgha_result *r)
 {
-	cJSON *root = NULL;
-	struct pgha_cluster cluster = { 0 };
-	long status = 0;
-	const char *endpoint = NULL;
+	struct pgha_cluster_doc doc;
 	char err[512], version[64] = "";
 	bool detailed = true;
-	enum pgha_state fail = PGHA_UNKNOWN;
 
-	int rc = pgha_rest_get_json(rest, &common->deadline, "/cluster", &root, &status,
-				    &endpoint, err, sizeof err);
+	int rc = pgha_cluster_get(rest, &common->deadline, &doc, err, sizeof err);
 	if (rc) {
-		enum pgha_state s = pgha_rest_failure_state(rc, common);
-		pgha_result_set(r, s, "%s%s", s == common->timeout_result ? "not reachable: " : "",
-				err);
-	} else if (status != 200) {
-		pgha_result_set(r, PGHA_UNKNOWN, "GET /cluster from \"%s\" answered HTTP %ld",
-				endpoint, status);
-	} else if (pgha_cluster_parse(root, &cluster, err, sizeof err)) {
-		pgha_result_set(r, PGHA_UNKNOWN, "GET /cluster from \"%s\": %s", endpoint, err);
-	} else if (detailed_states(rest, common, endpoint, &cluster, &detailed, version,
-				   sizeof version, &fail, err, sizeof err)) {
-		pgha_result_set(r, fail, "%s", err);
+		pgha_rest_set_failure(r, rc, common, "not reachable: ", err);
+	} else if (needs_version(&doc.cluster) &&
+		   (rc = pgha_patroni_detailed_states_at(&rest->http, &common->deadline,
+							 doc.endpoint, &detailed, version,
+							 sizeof version, err, sizeof err))) {
+		pgha_result_set(r, pgha_rest_failure_state(rc, common),
+				"could not read the Patroni version: %s", err);
 	} else {
-		check_cluster(cfg, &cluster, detailed, count, sync, r);
+		check_cluster(cfg, &doc.cluster, detailed, count, sync, r);
 		if (common->verbose >= 2)
-			pgha_result_line(r, PGHA_OK, "GET /cluster from \"%s\"%s%s%s", endpoint,
+			pgha_result_line(r, PGHA_OK, "GET /cluster from \"%s\"%s%s%s", doc.endpoint,
 					 version[0] ? "; Patroni " : "", version,
 					 version[0] ? (detailed ? " (streaming states)"
 								: " (running states)")
 						    : "");
 	}
-	pgha_cluster_free(&cluster);
-	cJSON_Delete(root);
+	pgha_cluster_doc_free(&doc);
 }
 
 int main(int argc, char **argv)
 {
-	struct config cfg = { .sync_type = SYNC_ANY };
+	struct config cfg = { .sync_type = PGHA_SYNC_ANY };
 	const struct pgha_program program = {
 		.name = "check_pgha_replicas",
 		.result_name = "PGHA_REPLICAS",
@@ -436,16 +373,10 @@ int main(int argc, char **argv)
 
 	struct pgha_rest rest;
 	struct pgha_result r;
-	int rc = pgha_rest_open(&rest, common.patroni, common.n_patroni, &common, err, sizeof err);
-	if (rc == PGHA_E_INVALID) {
-		pgha_rest_close(&rest);
-		return pgha_options_fail(&program, "%s", err);
-	}
-	pgha_result_init(&r, program.result_name);
-	if (rc)
-		pgha_result_set(&r, PGHA_UNKNOWN, "%s", err);
-	else
-		run(&rest, &common, &cfg, &count, &sync, &r);
+	done = pgha_rest_setup(&rest, &program, &common, common.patroni, common.n_patroni, &r);
+	if (done >= 0)
+		return done;
+	run(&rest, &common, &cfg, &count, &sync, &r);
 	pgha_rest_close(&rest);
 	return pgha_result_exit(&r);
 }

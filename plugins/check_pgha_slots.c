@@ -201,15 +201,14 @@ static void check_slot(const struct config *cfg, const struct pgha_thresholds *b
 {
 	const char *name = pgha_pg_value(pg, i, C_NAME);
 	const char *type = pgha_pg_value(pg, i, C_TYPE);
-	const char *active = pgha_pg_value(pg, i, C_ACTIVE);
-	const char *temporary = pgha_pg_value(pg, i, C_TEMPORARY);
+	bool is_temporary = pgha_pg_bool(pg, i, C_TEMPORARY);
 	const char *wal_status = pgha_pg_value(pg, i, C_WAL_STATUS);
 	const char *plugin = pgha_pg_value(pg, i, C_PLUGIN);
 	const char *database = pgha_pg_value(pg, i, C_DATABASE);
 	int64_t retained = 0, safe = 0;
 	bool has_retained = pgha_pg_int64(pg, i, C_RETAINED, &retained) == 0;
 	bool has_safe = pgha_pg_int64(pg, i, C_SAFE, &safe) == 0;
-	bool is_active = active && strcmp(active, "t") == 0;
+	bool is_active = pgha_pg_bool(pg, i, C_ACTIVE);
 	enum pgha_state s = PGHA_OK;
 	char amount[32], kind[160], why[160] = "", extra[96] = "";
 
@@ -243,11 +242,11 @@ static void check_slot(const struct config *cfg, const struct pgha_thresholds *b
 	format_bytes((double)retained, amount, sizeof amount);
 	if (plugin && plugin[0])
 		snprintf(kind, sizeof kind, "%s%s, %s on \"%s\"",
-			 temporary && strcmp(temporary, "t") == 0 ? "temporary " : "",
+			 is_temporary ? "temporary " : "",
 			 type ? type : "?", plugin, database ? database : "");
 	else
-		snprintf(kind, sizeof kind, "%s%s", temporary && strcmp(temporary, "t") == 0
-			 ? "temporary " : "", type ? type : "?");
+		snprintf(kind, sizeof kind, "%s%s", is_temporary ? "temporary " : "",
+			 type ? type : "?");
 	char safe_text[64] = "";
 	if (has_safe) {
 		char sz[32];
@@ -283,15 +282,12 @@ static void report(const struct config *cfg, const struct pgha_thresholds *bytes
 {
 	struct tally tally = { 0 };
 	int rows = pgha_pg_rows(pg);
-	bool recovery = rows > 0 && pgha_pg_value(pg, 0, C_RECOVERY) &&
-			strcmp(pgha_pg_value(pg, 0, C_RECOVERY), "t") == 0;
+	bool recovery = pgha_pg_bool(pg, 0, C_RECOVERY);
 
 	int n_inactive = 0;
-	for (int i = 0; i < rows; i++) {
-		const char *active = pgha_pg_value(pg, i, C_ACTIVE);
-		if (selected(cfg, pg, i) && !(active && strcmp(active, "t") == 0))
+	for (int i = 0; i < rows; i++)
+		if (selected(cfg, pg, i) && !pgha_pg_bool(pg, i, C_ACTIVE))
 			n_inactive++;
-	}
 	enum pgha_state si = pgha_thresholds_check(inactive, n_inactive);
 	for (int i = 0; i < rows; i++)
 		if (selected(cfg, pg, i))
@@ -340,12 +336,10 @@ int main(int argc, char **argv)
 		.result_name = "PGHA_SLOTS",
 		.summary = "Check the replication slots of a PostgreSQL server: WAL each "
 			   "retains, inactive slots, slots whose WAL is lost or unreserved.",
-		.synopsis = "[-H HOST] [-p PORT] [-d DB] [-U USER] [--dsn CONNINFO] "
-			    "[--patroni URL [--member NAME]] [-w SIZE-RANGE] [-c SIZE-RANGE] "
+		.synopsis = PGHA_PG_SYNOPSIS " [-w SIZE-RANGE] [-c SIZE-RANGE] "
 			    "[--warning-inactive RANGE] [--critical-inactive RANGE] "
 			    "[--slot NAME]... [--exclude NAME]... [-t SECONDS]",
-		.groups = PGHA_GROUP_PG | PGHA_GROUP_PATRONI | PGHA_GROUP_TLS |
-			  PGHA_GROUP_MEMBER | PGHA_GROUP_THRESHOLDS,
+		.groups = PGHA_PG_GROUPS | PGHA_GROUP_THRESHOLDS,
 		.options = options,
 		.n_options = sizeof options / sizeof options[0],
 		.handler = handle_option,
@@ -354,16 +348,12 @@ int main(int argc, char **argv)
 			 "units (-w 1GB -c 4GB).\nAny inactive slot is a WARNING unless "
 			 "--warning-inactive says otherwise (--warning-inactive= turns it off).\n"
 			 "wal_status lost is CRITICAL, unreserved WARNING.\n"
-			 "With --patroni it connects to the current leader (or --member).\n"
-			 "A server that cannot be reached within -t is CRITICAL unless "
-			 "--timeout-result says otherwise.",
+			 PGHA_PG_NOTES,
 	};
 	struct pgha_common common;
-	int done = pgha_options_parse(&program, argc, argv, &common);
+	int done = pgha_pg_options_parse(&program, argc, argv, &common);
 	if (done >= 0)
 		return done;
-	if (common.member && common.n_patroni == 0)
-		return pgha_options_fail(&program, "--member needs --patroni");
 	if (common.warning && cfg.warning_bytes)
 		return pgha_options_fail(&program, "-w and --warning-bytes are the same: give one");
 	if (common.critical && cfg.critical_bytes)
@@ -384,24 +374,18 @@ int main(int argc, char **argv)
 
 	struct pgha_result r;
 	struct pgha_pg pg;
-	char who[192] = "";
-	enum pgha_state fail = PGHA_UNKNOWN;
+	char who[192];
 	pgha_result_init(&r, program.result_name);
 
-	int rc = pgha_pg_target_connect(&pg, &common, who, sizeof who, &fail, err, sizeof err);
-	if (rc) {
-		pgha_result_set(&r, fail, "%s%s%s", who, who[0] ? ": " : "", err);
-	} else if ((rc = pgha_pg_query(&pg, slots_sql, 0, NULL)) != 0) {
-		pgha_result_set(&r, rc == PGHA_E_TIMEOUT ? common.timeout_result : PGHA_UNKNOWN,
-				"%s: %s", who, pg.error);
-	} else if (pgha_pg_cols(&pg) != N_COLS || pgha_pg_rows(&pg) < 1) {
-		pgha_result_set(&r, PGHA_UNKNOWN, "%s: unexpected answer from pg_replication_slots",
-				who);
-	} else {
-		report(&cfg, &bytes, &inactive, who, &pg, common.verbose, &r);
-		if (common.verbose >= 2)
-			pgha_result_line(&r, PGHA_OK, "connected to %s as \"%s\", PostgreSQL %d",
-					 who, PQuser(pg.conn), PQserverVersion(pg.conn));
+	if (pgha_pg_check_connect(&pg, &common, who, sizeof who, &r) == 0 &&
+	    pgha_pg_check_query(&pg, &common, who, slots_sql, 0, NULL, &r) == 0) {
+		if (pgha_pg_cols(&pg) != N_COLS || pgha_pg_rows(&pg) < 1) {
+			pgha_result_set(&r, PGHA_UNKNOWN,
+					"%s: unexpected answer from pg_replication_slots", who);
+		} else {
+			report(&cfg, &bytes, &inactive, who, &pg, common.verbose, &r);
+			pgha_pg_check_verbose(&pg, &common, who, &r);
+		}
 	}
 	pgha_pg_close(&pg);
 	return pgha_result_exit(&r);

@@ -42,10 +42,8 @@
 #include "pgtarget.h"
 #include "range.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Every counted session with an open transaction, oldest first. $1: query
@@ -105,69 +103,18 @@ static int handle_option(void *ctx, int id, const char *arg, char *err, size_t e
 	case OPT_WARNING_IDLE: cfg->warning_idle = arg; return 0;
 	case OPT_CRITICAL_IDLE: cfg->critical_idle = arg; return 0;
 	case OPT_ALL_BACKENDS: cfg->all_backends = true; return 0;
-	case OPT_QUERY_LENGTH: {
-		char *end;
-		errno = 0;
-		long v = strtol(arg, &end, 10);
-		if (errno || end == arg || *end || v < 0 || v > 1000) {
-			snprintf(err, errlen, "invalid query length \"%s\": use 0 to 1000", arg);
-			return PGHA_E_INVALID;
-		}
-		cfg->query_length = v;
-		return 0;
-	}
+	case OPT_QUERY_LENGTH:
+		return pgha_pg_check_query_length(arg, &cfg->query_length, err, errlen);
 	}
 	return PGHA_E_INVALID;
-}
-
-/* "0.4 s", "35 s", "12 min 5 s", "3 h 20 min", "2 d 4 h": a duration for
- * people (perfdata keeps the exact seconds). */
-static void format_duration(double s, char *out, size_t outlen)
-{
-	if (s < 10) {
-		snprintf(out, outlen, "%.1f s", s < 0 ? 0 : s);
-		return;
-	}
-	long long t = (long long)(s + 0.5);
-	if (t < 120)
-		snprintf(out, outlen, "%lld s", t);
-	else if (t < 7200)
-		snprintf(out, outlen, "%lld min %lld s", t / 60, t % 60);
-	else if (t < 172800)
-		snprintf(out, outlen, "%lld h %lld min", t / 3600, t % 3600 / 60);
-	else
-		snprintf(out, outlen, "%lld d %lld h", t / 86400, t % 86400 / 3600);
-}
-
-/* Seconds rounded to milliseconds, for perfdata. */
-static double round_ms(double s)
-{
-	return s <= 0 ? 0 : (double)(long long)(s * 1000 + 0.5) / 1000;
-}
-
-static const char *str(const struct pgha_pg *pg, int row, int col)
-{
-	const char *v = pgha_pg_value(pg, row, col);
-	return v ? v : "";
 }
 
 /* "pid 4242 'batch'", or "pid 4242" without an application name. */
 static const char *session_name(const struct pgha_pg *pg, int i, char *buf, size_t buflen)
 {
-	const char *app = str(pg, i, T_APP);
-	snprintf(buf, buflen, "pid %s%s%s%s", str(pg, i, T_PID), app[0] ? " '" : "", app,
+	const char *app = pgha_pg_text(pg, i, T_APP);
+	snprintf(buf, buflen, "pid %s%s%s%s", pgha_pg_text(pg, i, T_PID), app[0] ? " '" : "", app,
 		 app[0] ? "'" : "");
-	return buf;
-}
-
-/* "critical range 10min" for state s, "" when OK. */
-static const char *alert_text(enum pgha_state s, const char *warning, const char *critical,
-			      char *buf, size_t buflen)
-{
-	if (s != PGHA_WARNING && s != PGHA_CRITICAL)
-		return "";
-	snprintf(buf, buflen, "%s range %s", s == PGHA_CRITICAL ? "critical" : "warning",
-		 s == PGHA_CRITICAL ? critical : warning);
 	return buf;
 }
 
@@ -178,21 +125,21 @@ static void report_session(const struct pgha_pg *pg, int i, enum pgha_state s,
 	double age = 0, idle = 0;
 	char d_age[48], d_idle[48] = "", type[96] = "";
 	pgha_pg_double(pg, i, T_AGE, &age);
-	format_duration(age, d_age, sizeof d_age);
+	pgha_duration_format(age, d_age, sizeof d_age);
 	bool is_idle = pgha_pg_double(pg, i, T_IDLE, &idle) == 0;
 	if (is_idle)
-		format_duration(idle, d_idle, sizeof d_idle);
-	if (strcmp(str(pg, i, T_TYPE), "client backend") != 0)
-		snprintf(type, sizeof type, "%s, ", str(pg, i, T_TYPE));
+		pgha_duration_format(idle, d_idle, sizeof d_idle);
+	if (strcmp(pgha_pg_text(pg, i, T_TYPE), "client backend") != 0)
+		snprintf(type, sizeof type, "%s, ", pgha_pg_text(pg, i, T_TYPE));
 	const char *query = pgha_pg_value(pg, i, T_QUERY);
 	pgha_result_line(r, s, "pid %s (%suser %s, application '%s', client %s, %s): "
-			 "transaction open for %s%s%s%s%s%s", str(pg, i, T_PID), type,
-			 str(pg, i, T_USER), str(pg, i, T_APP), str(pg, i, T_CLIENT),
-			 pgha_pg_value(pg, i, T_STATE) ? str(pg, i, T_STATE) : "no state", d_age,
+			 "transaction open for %s%s%s%s%s%s", pgha_pg_text(pg, i, T_PID), type,
+			 pgha_pg_text(pg, i, T_USER), pgha_pg_text(pg, i, T_APP), pgha_pg_text(pg, i, T_CLIENT),
+			 pgha_pg_value(pg, i, T_STATE) ? pgha_pg_text(pg, i, T_STATE) : "no state", d_age,
 			 is_idle ? ", idle for " : "", d_idle,
 			 query && query[0] ? (is_idle ? "; last query: " : "; query: ") : "",
 			 query ? query : "",
-			 query && str(pg, i, T_QUERY_CUT)[0] == 't' ? "..." : "");
+			 query && pgha_pg_bool(pg, i, T_QUERY_CUT) ? "..." : "");
 }
 
 /* Judge every session and fill the result. */
@@ -228,20 +175,21 @@ static void report(const char *who, const struct pgha_pg *pg, const struct confi
 
 	/* the summary: both maxima, who holds them, and what alerted */
 	char d[48], a1[96], a2[96], n1[160], part_age[384], part_idle[384];
-	const char *why_age = alert_text(s_age, cfg->warning_age, cfg->critical_age, a1, sizeof a1);
-	const char *why_idle = alert_text(s_idle, cfg->warning_idle, cfg->critical_idle, a2,
-					  sizeof a2);
+	const char *why_age = pgha_alert_text(s_age, cfg->warning_age, cfg->critical_age, a1,
+					      sizeof a1);
+	const char *why_idle = pgha_alert_text(s_idle, cfg->warning_idle, cfg->critical_idle, a2,
+					       sizeof a2);
 	if (oldest < 0) {
 		snprintf(part_age, sizeof part_age, "no open transaction");
 	} else {
-		format_duration(max_age, d, sizeof d);
+		pgha_duration_format(max_age, d, sizeof d);
 		snprintf(part_age, sizeof part_age, "oldest transaction %s (%s%s%s)", d,
 			 session_name(pg, oldest, n1, sizeof n1), why_age[0] ? ", " : "", why_age);
 	}
 	if (longest_idle < 0) {
 		snprintf(part_idle, sizeof part_idle, "none idle in transaction");
 	} else {
-		format_duration(max_idle, d, sizeof d);
+		pgha_duration_format(max_idle, d, sizeof d);
 		snprintf(part_idle, sizeof part_idle, "idle in transaction %s (%s%s%s)", d,
 			 session_name(pg, longest_idle, n1, sizeof n1), why_idle[0] ? ", " : "",
 			 why_idle);
@@ -266,10 +214,10 @@ static void report(const char *who, const struct pgha_pg *pg, const struct confi
 
 	struct pgha_perf_spec spec = { .uom = "s", .warn = age_t->warning_text,
 				       .crit = age_t->critical_text, .has_min = true, .min = 0 };
-	pgha_result_perf(r, "oldest_xact", round_ms(max_age), &spec);
+	pgha_result_perf(r, "oldest_xact", pgha_round_ms(max_age), &spec);
 	spec.warn = idle_t->warning_text;
 	spec.crit = idle_t->critical_text;
-	pgha_result_perf(r, "oldest_idle_xact", round_ms(max_idle), &spec);
+	pgha_result_perf(r, "oldest_idle_xact", pgha_round_ms(max_idle), &spec);
 	struct pgha_perf_spec count = { .has_min = true, .min = 0 };
 	pgha_result_perf(r, "xacts", (double)n, &count);
 	pgha_result_perf(r, "idle_xacts", (double)n_idle, &count);
@@ -283,11 +231,10 @@ int main(int argc, char **argv)
 		.result_name = "PGHA_TRANSACTIONS",
 		.summary = "Check the oldest open transaction of a PostgreSQL server and the "
 			   "session idle in transaction the longest, and name them.",
-		.synopsis = "[-H HOST] [-p PORT] [-d DB] [-U USER] [--dsn CONNINFO] "
-			    "[--patroni URL [--member NAME]] [--warning-age TIME] "
+		.synopsis = PGHA_PG_SYNOPSIS " [--warning-age TIME] "
 			    "[--critical-age TIME] [--warning-idle TIME] [--critical-idle TIME] "
 			    "[--all-backends] [--query-length N] [-t SECONDS]",
-		.groups = PGHA_GROUP_PG | PGHA_GROUP_PATRONI | PGHA_GROUP_TLS | PGHA_GROUP_MEMBER,
+		.groups = PGHA_PG_GROUPS,
 		.options = options,
 		.n_options = sizeof options / sizeof options[0],
 		.handler = handle_option,
@@ -295,16 +242,12 @@ int main(int argc, char **argv)
 		.notes = "Ranges are in seconds; units ms, s, min, h, d (--warning-age 1h "
 			 "--critical-idle 10min).\nWithout ranges the check reports and is OK.\n"
 			 "This check's own session is never counted.\n"
-			 "With --patroni it connects to the current leader (or --member).\n"
-			 "A server that cannot be reached within -t is CRITICAL unless "
-			 "--timeout-result says otherwise.",
+			 PGHA_PG_NOTES,
 	};
 	struct pgha_common common;
-	int done = pgha_options_parse(&program, argc, argv, &common);
+	int done = pgha_pg_options_parse(&program, argc, argv, &common);
 	if (done >= 0)
 		return done;
-	if (common.member && common.n_patroni == 0)
-		return pgha_options_fail(&program, "--member needs --patroni");
 
 	struct pgha_thresholds age_t, idle_t;
 	char err[512] = "";
@@ -317,23 +260,15 @@ int main(int argc, char **argv)
 
 	struct pgha_result r;
 	struct pgha_pg pg;
-	char who[192] = "", length[24];
-	enum pgha_state fail = PGHA_UNKNOWN;
+	char who[192], length[24];
 	pgha_result_init(&r, program.result_name);
 
 	snprintf(length, sizeof length, "%ld", cfg.query_length);
 	const char *params[2] = { length, cfg.all_backends ? "true" : "false" };
-	int rc = pgha_pg_target_connect(&pg, &common, who, sizeof who, &fail, err, sizeof err);
-	if (rc) {
-		pgha_result_set(&r, fail, "%s%s%s", who, who[0] ? ": " : "", err);
-	} else if ((rc = pgha_pg_query(&pg, transactions_sql, 2, params)) != 0) {
-		pgha_result_set(&r, rc == PGHA_E_TIMEOUT ? common.timeout_result : PGHA_UNKNOWN,
-				"%s: %s", who, pg.error);
-	} else {
+	if (pgha_pg_check_connect(&pg, &common, who, sizeof who, &r) == 0 &&
+	    pgha_pg_check_query(&pg, &common, who, transactions_sql, 2, params, &r) == 0) {
 		report(who, &pg, &cfg, common.verbose, &age_t, &idle_t, &r);
-		if (common.verbose >= 2)
-			pgha_result_line(&r, PGHA_OK, "connected to %s as \"%s\", PostgreSQL %d",
-					 who, PQuser(pg.conn), PQserverVersion(pg.conn));
+		pgha_pg_check_verbose(&pg, &common, who, &r);
 	}
 	pgha_pg_close(&pg);
 	return pgha_result_exit(&r);

@@ -12,17 +12,16 @@
 . "$(dirname "$0")/lib.sh"
 
 CHECK="$PLUGINS/check_pgha_archiver"
-"$SANDBOX" wait-healthy 60 >/dev/null || { echo "Bail out! sandbox not healthy"; exit 1; }
+require_healthy
 
 TABLE=pgha_archiver_test
 L=$(leader)
 # shellcheck disable=SC2046  # two node names
 set -- $(replicas)
 R1=$1 R2=$2
-port_of() { local v; v="PGHA_$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')_PGPORT"; printf '%s' "${!v}"; }
-LPORT=$(port_of "$L")
-R1PORT=$(port_of "$R1")
-R2PORT=$(port_of "$R2")
+LPORT=$(pgport_of "$L")
+R1PORT=$(pgport_of "$R1")
+R2PORT=$(pgport_of "$R2")
 MON=(-U "$PGHA_MONITOR_USER" -d postgres)
 A=("$CHECK" -H 127.0.0.1 -p "$LPORT" "${MON[@]}")
 diag "leader $L (port $LPORT), replicas $R1 $R2"
@@ -48,11 +47,10 @@ set_archive_command() {
 		wait_show "$1"
 }
 restore_archiving() { set_archive_command "$orig_cmd"; }
-stopped=0
 cleanup() {
 	restore_archiving >/dev/null 2>&1
 	sql "DROP TABLE IF EXISTS $TABLE" >/dev/null 2>&1
-	if [ "$stopped" = 1 ]; then "$SANDBOX" start "$R2" >/dev/null 2>&1; fi
+	start_stopped_node
 }
 trap cleanup EXIT
 
@@ -118,20 +116,15 @@ like "$FIRST" " ready=0;;;0 oldest_ready=0s;;;0 .* failing=0;;;0;1 " "nothing wa
 sql "DROP TABLE $TABLE"
 
 # --- a stopped node: CRITICAL within -t ------------------------------------------
-"$SANDBOX" stop "$R2" >/dev/null 2>&1
-stopped=1
-start=$(date +%s%N)
-run "$CHECK" -H 127.0.0.1 -p "$R2PORT" "${MON[@]}" -t 3
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+stop_node "$R2"
+run_timed "$CHECK" -H 127.0.0.1 -p "$R2PORT" "${MON[@]}" -t 3
 is "$RC" 2 "stopped node: CRITICAL"
 like "$FIRST" "^PGHA_ARCHIVER CRITICAL - 127\.0\.0\.1:$R2PORT: .*refused" "says the connection was refused"
-[ "$elapsed" -lt 3000 ]
-ok $? "within -t 3 (took ${elapsed} ms)"
+[ "$ELAPSED" -lt 3000 ]
+ok $? "within -t 3 (took ${ELAPSED} ms)"
 run "$CHECK" -H 127.0.0.1 -p "$R2PORT" "${MON[@]}" --timeout-result ok
 is "$RC" 0 "--timeout-result ok: OK"
-"$SANDBOX" start "$R2" >/dev/null 2>&1
-stopped=0
-"$SANDBOX" wait-healthy 90 >/dev/null
+start_node
 ok $? "$R2 back, cluster healthy"
 
 # --- bad input: UNKNOWN, exit 3, one status line ----------------------------------

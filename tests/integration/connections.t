@@ -8,71 +8,24 @@
 . "$(dirname "$0")/lib.sh"
 
 CHECK="$PLUGINS/check_pgha_connections"
-"$SANDBOX" wait-healthy 60 >/dev/null || { echo "Bail out! sandbox not healthy"; exit 1; }
+require_healthy
 
 L=$(leader)
 set -- $(replicas)
 R1=$1
-pgport_of() {
-	local var
-	var="PGHA_$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')_PGPORT"
-	printf '%s' "${!var}"
-}
 LPORT=$(pgport_of "$L")
 MON=(-H 127.0.0.1 -p "$LPORT" -U "$PGHA_MONITOR_USER" -d postgres)
 APP=pgha_conn_t$$
 TMP=$(mktemp -d)
-BG_PIDS=() BG_FDS=() stopped='' fixture=''
+fixture=''
 diag "leader $L (port $LPORT), replica $R1"
 
-# --- background sessions ------------------------------------------------------
-# hold_session NAME SQL: a psql session on the leader as the monitor role,
-# fed through a fifo this shell keeps open: it runs SQL, then sits idle
-# until the fifo is closed or it is killed. Children never inherit the
-# other sessions' fifos, so closing one ends exactly one session.
-hold_session() {
-	local fifo="$TMP/fifo${#BG_FDS[@]}" fd
-	mkfifo "$fifo"
-	(
-		for fd in "${BG_FDS[@]}"; do exec {fd}>&-; done
-		PGAPPNAME=$1 exec "$SANDBOX" psql "$L" -U "$PGHA_MONITOR_USER" -X -q <"$fifo" >/dev/null 2>&1
-	) &
-	BG_PIDS+=("$!")
-	exec {fd}>"$fifo"
-	BG_FDS+=("$fd")
-	printf '%s\n' "$2" >&"$fd"
-}
-# run_session NAME SQL: a psql running SQL in the background.
-run_session() {
-	(
-		for fd in "${BG_FDS[@]}"; do exec {fd}>&-; done
-		PGAPPNAME=$1 exec "$SANDBOX" psql "$L" -U "$PGHA_MONITOR_USER" -X -q -c "$2" >/dev/null 2>&1
-	) &
-	BG_PIDS+=("$!")
-}
-# sessions: how many of our sessions the server shows.
-sessions() {
-	"$SANDBOX" psql "$L" -XAtc "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE '$APP%'" 2>/dev/null
-}
-# end_sessions: close the fifos, kill the clients, end their backends (a
-# backend in pg_sleep outlives its client) and wait until they are gone.
-end_sessions() {
-	local fd
-	for fd in "${BG_FDS[@]}"; do exec {fd}>&-; done
-	[ ${#BG_PIDS[@]} -gt 0 ] && kill "${BG_PIDS[@]}" 2>/dev/null
-	[ ${#BG_PIDS[@]} -gt 0 ] && wait "${BG_PIDS[@]}" 2>/dev/null
-	BG_PIDS=() BG_FDS=()
-	"$SANDBOX" psql "$L" -XAtc "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name LIKE '$APP%'" >/dev/null 2>&1
-	for _ in $(seq 50); do [ "$(sessions)" = 0 ] && break; sleep 0.1; done
-}
+# background sessions on the leader as the monitor role
+sessions_init "$L" "$APP" -U "$PGHA_MONITOR_USER"
 cleanup() {
 	end_sessions
 	[ -n "$fixture" ] && kill "$fixture" 2>/dev/null && wait "$fixture" 2>/dev/null
-	if [ -n "$stopped" ]; then
-		"$SANDBOX" start "$stopped" >/dev/null 2>&1
-		"$SANDBOX" wait-healthy 90 >/dev/null 2>&1
-	fi
+	start_stopped_node
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -86,8 +39,8 @@ is "$RC" 0 "no thresholds: OK"
 like "$FIRST" "^PGHA_CONNECTIONS OK - 127\\.0\\.0\\.1:$LPORT: [0-9]+ connections?, [0-9.]+% of [0-9]+ usable \\| " "status line: count and percentage of usable"
 like "$FIRST" '\| total=[0-9]+;;;0;[0-9]+ active=[0-9]+;;;0;[0-9]+ idle=[0-9]+;;;0;[0-9]+ idle_in_transaction=[0-9]+;;;0;[0-9]+ waiting=[0-9]+;;;0;[0-9]+ used_pct=[0-9.]+%;;;0;100$' "perfdata per state, max max_connections"
 like "$OUT" $'\n''[0-9]+ active, [0-9]+ idle, [0-9]+ idle in transaction, [0-9]+ waiting for a lock' "long output: the states"
-maxconn=$("$SANDBOX" psql "$L" -XAtc "SELECT current_setting('max_connections')::int")
-reserved=$("$SANDBOX" psql "$L" -XAtc "SELECT current_setting('superuser_reserved_connections')::int")
+maxconn=$(sql_at "$L" "SELECT current_setting('max_connections')::int")
+reserved=$(sql_at "$L" "SELECT current_setting('superuser_reserved_connections')::int")
 usable=$((maxconn - reserved))
 like "$OUT" "max_connections $maxconn, superuser_reserved_connections $reserved, reserved_connections 0: $usable usable" "-v: the settings and usable slots"
 like "$FIRST" "of $usable usable" "usable = max_connections - superuser_reserved_connections"
@@ -101,7 +54,7 @@ for i in 1 2 3 4; do hold_session "${APP}_idle$i" "SELECT 1;"; done
 for i in 1 2; do hold_session "${APP}_itx$i" "BEGIN; SELECT 1;"; done
 for i in 1 2; do run_session "${APP}_act$i" "SELECT pg_sleep(60)"; done
 for _ in $(seq 50); do
-	[ "$("$SANDBOX" psql "$L" -XAtc "SELECT count(*) FROM pg_stat_activity
+	[ "$(sql_at "$L" "SELECT count(*) FROM pg_stat_activity
 		WHERE application_name LIKE '$APP%' AND (state = 'idle' OR state LIKE 'idle in%'
 		OR query LIKE '%pg_sleep%')")" = 8 ] && break
 	sleep 0.1
@@ -182,32 +135,25 @@ like "$OUT" "percentage of usable" "--help explains the % ranges"
 "$FIXTURE" --mode hang --port-file "$TMP/port" --lifetime 20 &
 fixture=$!
 for _ in $(seq 20); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-start=$(date +%s%N)
-run "$CHECK" -H 127.0.0.1 -p "$(cat "$TMP/port")" -U "$PGHA_MONITOR_USER" -d postgres -t 2
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+run_timed "$CHECK" -H 127.0.0.1 -p "$(cat "$TMP/port")" -U "$PGHA_MONITOR_USER" -d postgres -t 2
 kill "$fixture" 2>/dev/null; wait "$fixture" 2>/dev/null; fixture=
 is "$RC" 2 "a server that never answers: CRITICAL"
 like "$FIRST" '^PGHA_CONNECTIONS CRITICAL - 127\.0\.0\.1:[0-9]+: .*timed out' "says it timed out"
-[ "$elapsed" -lt 3000 ]
-ok $? "within -t 2 (took ${elapsed} ms)"
+[ "$ELAPSED" -lt 3000 ]
+ok $? "within -t 2 (took ${ELAPSED} ms)"
 
 # --- a stopped node -------------------------------------------------------------------
 RPORT=$(pgport_of "$R1")
-"$SANDBOX" stop "$R1" >/dev/null
-stopped=$R1
-start=$(date +%s%N)
-run "$CHECK" -H 127.0.0.1 -p "$RPORT" -U "$PGHA_MONITOR_USER" -d postgres -t 3
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+stop_node "$R1"
+run_timed "$CHECK" -H 127.0.0.1 -p "$RPORT" -U "$PGHA_MONITOR_USER" -d postgres -t 3
 is "$RC" 2 "stopped node: CRITICAL"
 like "$FIRST" "^PGHA_CONNECTIONS CRITICAL - 127\\.0\\.0\\.1:$RPORT: .*refused" "says the connection was refused"
-[ "$elapsed" -lt 3000 ]
-ok $? "within -t 3 (took ${elapsed} ms)"
+[ "$ELAPSED" -lt 3000 ]
+ok $? "within -t 3 (took ${ELAPSED} ms)"
 run "$CHECK" -H 127.0.0.1 -p "$RPORT" -U "$PGHA_MONITOR_USER" -d postgres --timeout-result unknown
 is "$RC" 3 "--timeout-result unknown: UNKNOWN"
-"$SANDBOX" start "$R1" >/dev/null
-"$SANDBOX" wait-healthy 90 >/dev/null
+start_node
 ok $? "$R1 came back and the cluster is healthy"
-stopped=
 run "$CHECK" -H 127.0.0.1 -p "$RPORT" -U "$PGHA_MONITOR_USER" -d postgres
 is "$RC" 0 "and the replica answers again: OK"
 

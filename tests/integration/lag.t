@@ -10,17 +10,12 @@
 . "$(dirname "$0")/lib.sh"
 
 CHECK="$PLUGINS/check_pgha_lag"
-"$SANDBOX" wait-healthy 60 >/dev/null || { echo "Bail out! sandbox not healthy"; exit 1; }
+require_healthy
 
 L=$(leader)
 set -- $(replicas)
 R1=$1 R2=$2
 diag "leader $L, replicas $R1 $R2"
-pgport_of() {
-	local var
-	var="PGHA_$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')_PGPORT"
-	printf '%s' "${!var}"
-}
 LPORT=$(pgport_of "$L")
 MON=(-U "$PGHA_MONITOR_USER" -d postgres)
 PAT=(--patroni "$PGHA_PATRONI_URLS")
@@ -198,12 +193,10 @@ run "$CHECK" "${PAT[@]}" "${MON[@]}" --missing-state warning
 is "$RC" 1 "--missing-state warning: WARNING"
 like "$FIRST" ' standbys=1;2:;;0$' "the range moves to the warning field"
 
-start=$(date +%s%N)
-run "$CHECK" -H 127.0.0.1 -p "$(pgport_of "$R2")" "${MON[@]}" -t 3
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+run_timed "$CHECK" -H 127.0.0.1 -p "$(pgport_of "$R2")" "${MON[@]}" -t 3
 is "$RC" 2 "connecting to the stopped $R2: CRITICAL"
 like "$FIRST" '^PGHA_LAG CRITICAL - 127\.0\.0\.1:[0-9]+: .*(refused|failed)' "says the connection failed"
-ok "$([ "$elapsed" -lt 3000 ]; echo $?)" "within -t 3 (${elapsed} ms)"
+ok "$([ "$ELAPSED" -lt 3000 ]; echo $?)" "within -t 3 (${ELAPSED} ms)"
 run "$CHECK" -H 127.0.0.1 -p "$(pgport_of "$R2")" "${MON[@]}" --timeout-result unknown
 is "$RC" 3 "--timeout-result unknown: UNKNOWN"
 
@@ -220,13 +213,11 @@ is "$RC" 0 "both standbys back: OK"
 "$FIXTURE" --mode hang --port-file "$tmpdir/port" --max-requests 5 &
 fixture=$!
 for _ in $(seq 20); do [ -s "$tmpdir/port" ] && break; sleep 0.1; done
-start=$(date +%s%N)
-run "$CHECK" -H 127.0.0.1 -p "$(cat "$tmpdir/port")" "${MON[@]}" -t 2
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+run_timed "$CHECK" -H 127.0.0.1 -p "$(cat "$tmpdir/port")" "${MON[@]}" -t 2
 kill "$fixture" 2>/dev/null; wait "$fixture" 2>/dev/null; fixture=
 is "$RC" 2 "a server that never answers: CRITICAL"
 like "$FIRST" '^PGHA_LAG CRITICAL - 127\.0\.0\.1:[0-9]+: .*timed out' "says it timed out"
-ok "$([ "$elapsed" -lt 3000 ]; echo $?)" "and ends by -t 2 (${elapsed} ms)"
+ok "$([ "$ELAPSED" -lt 3000 ]; echo $?)" "and ends by -t 2 (${ELAPSED} ms)"
 
 # --- a login without pg_monitor -------------------------------------------------------
 pw=lag-$RANDOM-$RANDOM

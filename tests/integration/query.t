@@ -6,24 +6,22 @@
 . "$(dirname "$0")/lib.sh"
 
 CHECK="$PLUGINS/check_pgha_query"
-"$SANDBOX" wait-healthy 60 >/dev/null || { echo "Bail out! sandbox not healthy"; exit 1; }
+require_healthy
 
 TABLE=pgha_query_test
 L=$(leader)
 # shellcheck disable=SC2046  # two node names
 set -- $(replicas)
 R1=$1 R2=$2
-port_of() { local v; v="PGHA_$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')_PGPORT"; printf '%s' "${!v}"; }
-LPORT=$(port_of "$L")
-R2PORT=$(port_of "$R2")
+LPORT=$(pgport_of "$L")
+R2PORT=$(pgport_of "$R2")
 MON=(-U "$PGHA_MONITOR_USER" -d postgres)
 Q=("$CHECK" -H 127.0.0.1 -p "$LPORT" "${MON[@]}")
 diag "leader $L (port $LPORT), replicas $R1 $R2"
 
-stopped=0
 cleanup() {
 	"$SANDBOX" psql "$L" -Atqc "DROP TABLE IF EXISTS $TABLE" >/dev/null 2>&1
-	if [ "$stopped" = 1 ]; then "$SANDBOX" start "$R2" >/dev/null 2>&1; fi
+	start_stopped_node
 }
 trap cleanup EXIT
 
@@ -124,13 +122,11 @@ is "$FIRST" "PGHA_QUERY OK - 127.0.0.1:$LPORT: result is 1 | result=1" "the row 
 "$SANDBOX" psql "$L" -Atqc "DROP TABLE $TABLE" >/dev/null
 
 # --- a query still running at -t --------------------------------------------------
-start=$(date +%s%N)
-run "${Q[@]}" -q 'SELECT pg_sleep(10)' -t 2
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+run_timed "${Q[@]}" -q 'SELECT pg_sleep(10)' -t 2
 is "$RC" 2 "a query still running at -t 2: CRITICAL (the --timeout-result default)"
 like "$FIRST" "^PGHA_QUERY CRITICAL - .*(statement timeout|no answer before the timeout)" "says it was cancelled (by the server or by the check)"
-[ "$elapsed" -lt 3000 ]
-ok $? "within -t 2 (took ${elapsed} ms)"
+[ "$ELAPSED" -lt 3000 ]
+ok $? "within -t 2 (took ${ELAPSED} ms)"
 run "${Q[@]}" -q 'SELECT pg_sleep(10)' -t 1 --timeout-result unknown
 is "$RC" 3 "with --timeout-result unknown: UNKNOWN"
 
@@ -143,20 +139,15 @@ is "$RC" 2 "--member $R1 is in recovery: 1 outside -c 0"
 like "$FIRST" "^PGHA_QUERY CRITICAL - $R1 \(" "names the member"
 
 # --- a stopped node: CRITICAL within -t --------------------------------------------
-"$SANDBOX" stop "$R2" >/dev/null 2>&1
-stopped=1
-start=$(date +%s%N)
-run "$CHECK" -H 127.0.0.1 -p "$R2PORT" "${MON[@]}" -q 'SELECT 1' -t 3
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+stop_node "$R2"
+run_timed "$CHECK" -H 127.0.0.1 -p "$R2PORT" "${MON[@]}" -q 'SELECT 1' -t 3
 is "$RC" 2 "stopped node: CRITICAL"
 like "$FIRST" "^PGHA_QUERY CRITICAL - 127\.0\.0\.1:$R2PORT: .*refused" "says the connection was refused"
-[ "$elapsed" -lt 3000 ]
-ok $? "within -t 3 (took ${elapsed} ms)"
+[ "$ELAPSED" -lt 3000 ]
+ok $? "within -t 3 (took ${ELAPSED} ms)"
 run "$CHECK" --patroni "$PGHA_PATRONI_URLS" --member "$R2" "${MON[@]}" -q 'SELECT 1' --unreachable-state warning
 is "$RC" 1 "--member of a stopped node with --unreachable-state warning: WARNING"
-"$SANDBOX" start "$R2" >/dev/null 2>&1
-stopped=0
-"$SANDBOX" wait-healthy 90 >/dev/null
+start_node
 ok $? "$R2 back, cluster healthy"
 
 # --- bad input: UNKNOWN, exit 3, one status line ----------------------------------

@@ -10,69 +10,23 @@
 . "$(dirname "$0")/lib.sh"
 
 CHECK="$PLUGINS/check_pgha_transactions"
-"$SANDBOX" wait-healthy 60 >/dev/null || { echo "Bail out! sandbox not healthy"; exit 1; }
+require_healthy
 
 L=$(leader)
 set -- $(replicas)
 R1=$1
-pgport_of() {
-	local var
-	var="PGHA_$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')_PGPORT"
-	printf '%s' "${!var}"
-}
 LPORT=$(pgport_of "$L")
 MON=(-H 127.0.0.1 -p "$LPORT" -U "$PGHA_MONITOR_USER" -d postgres)
 APP=pgha_tx_t$$
-TMP=$(mktemp -d)
-BG_PIDS=() BG_FDS=() stopped=''
 diag "leader $L (port $LPORT), replica $R1"
 
-# --- background sessions (as the superuser: the check sees their queries
-# through pg_monitor's pg_read_all_stats) ---------------------------------------
-# hold_session NAME SQL: a psql session on the leader fed through a fifo
-# this shell keeps open: it runs SQL, then sits idle until the fifo is
-# closed or it is killed. Children never inherit the other sessions' fifos.
-hold_session() {
-	local fifo="$TMP/fifo${#BG_FDS[@]}" fd
-	mkfifo "$fifo"
-	(
-		for fd in "${BG_FDS[@]}"; do exec {fd}>&-; done
-		PGAPPNAME=$1 exec "$SANDBOX" psql "$L" -X -q <"$fifo" >/dev/null 2>&1
-	) &
-	BG_PIDS+=("$!")
-	exec {fd}>"$fifo"
-	BG_FDS+=("$fd")
-	printf '%s\n' "$2" >&"$fd"
-}
-# run_session NAME SQL: a psql running SQL in the background.
-run_session() {
-	(
-		for fd in "${BG_FDS[@]}"; do exec {fd}>&-; done
-		PGAPPNAME=$1 exec "$SANDBOX" psql "$L" -X -q -c "$2" >/dev/null 2>&1
-	) &
-	BG_PIDS+=("$!")
-}
-sql() { "$SANDBOX" psql "$L" -XAtc "$1" 2>/dev/null; }
-sessions() { sql "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE '$APP%'"; }
-# end_sessions: close the fifos, kill the clients, end their backends (a
-# backend in pg_sleep outlives its client) and wait until they are gone.
-end_sessions() {
-	local fd
-	for fd in "${BG_FDS[@]}"; do exec {fd}>&-; done
-	[ ${#BG_PIDS[@]} -gt 0 ] && kill "${BG_PIDS[@]}" 2>/dev/null
-	[ ${#BG_PIDS[@]} -gt 0 ] && wait "${BG_PIDS[@]}" 2>/dev/null
-	BG_PIDS=() BG_FDS=()
-	sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name LIKE '$APP%'" >/dev/null
-	for _ in $(seq 50); do [ "$(sessions)" = 0 ] && break; sleep 0.1; done
-}
+# background sessions on the leader as the superuser: the check sees their
+# queries through pg_monitor's pg_read_all_stats
+sessions_init "$L" "$APP"
+sql() { sql_at "$L" "$1"; }
 cleanup() {
 	end_sessions
-	if [ -n "$stopped" ]; then
-		"$SANDBOX" start "$stopped" >/dev/null 2>&1
-		"$SANDBOX" wait-healthy 90 >/dev/null 2>&1
-	fi
-	rm -rf "$TMP"
+	start_stopped_node
 }
 trap cleanup EXIT
 
@@ -173,19 +127,14 @@ is "$RC" 3 "-w is not an option here: exit 3"
 
 # --- a stopped node ----------------------------------------------------------------------------
 RPORT=$(pgport_of "$R1")
-"$SANDBOX" stop "$R1" >/dev/null
-stopped=$R1
-start=$(date +%s%N)
-run "$CHECK" -H 127.0.0.1 -p "$RPORT" -U "$PGHA_MONITOR_USER" -d postgres -t 3
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+stop_node "$R1"
+run_timed "$CHECK" -H 127.0.0.1 -p "$RPORT" -U "$PGHA_MONITOR_USER" -d postgres -t 3
 is "$RC" 2 "stopped node: CRITICAL"
 like "$FIRST" "^PGHA_TRANSACTIONS CRITICAL - 127\\.0\\.0\\.1:$RPORT: .*refused" "says the connection was refused"
-[ "$elapsed" -lt 3000 ]
-ok $? "within -t 3 (took ${elapsed} ms)"
-"$SANDBOX" start "$R1" >/dev/null
-"$SANDBOX" wait-healthy 90 >/dev/null
+[ "$ELAPSED" -lt 3000 ]
+ok $? "within -t 3 (took ${ELAPSED} ms)"
+start_node
 ok $? "$R1 came back and the cluster is healthy"
-stopped=
 run "$CHECK" -H 127.0.0.1 -p "$RPORT" -U "$PGHA_MONITOR_USER" -d postgres
 is "$RC" 0 "the replica answers again: OK"
 

@@ -1,7 +1,8 @@
 /*
  * test_output.c: rendering a plugin result: the first line, perfdata
  * fields and quoting, sanitising, worst-first long output, the 8 KiB cap,
- * and pgha_result_exit's stdout and exit code.
+ * pgha_result_exit's stdout and exit code, and the text helpers
+ * (durations, millisecond rounding, alert notes).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -519,8 +520,54 @@ static void test_summarise(void)
 	pgha_buf_free(&out);
 }
 
+/* Durations and alert notes for people (pgha_duration_format,
+ * pgha_round_ms, pgha_alert_text). */
+static void test_text(void)
+{
+	static const struct {
+		double s;
+		const char *want;
+	} durations[] = {
+		{ -3, "0.0 s" }, { 0, "0.0 s" }, { 0.44, "0.4 s" }, { 9.94, "9.9 s" },
+		{ 9.96, "10.0 s" }, { 10, "10 s" }, { 35.4, "35 s" }, { 119.4, "119 s" },
+		{ 119.5, "2 min 0 s" }, { 725, "12 min 5 s" }, { 7199, "119 min 59 s" },
+		{ 7200, "2 h 0 min" }, { 12000, "3 h 20 min" }, { 172799, "47 h 59 min" },
+		{ 172800, "2 d 0 h" }, { 187200, "2 d 4 h" }, { NAN, "0.0 s" },
+	};
+	char buf[32];
+	for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++) {
+		pgha_duration_format(durations[i].s, buf, sizeof buf);
+		is_str(buf, durations[i].want, "duration of %g s", durations[i].s);
+	}
+	pgha_duration_format(1e300, buf, sizeof buf);
+	like(buf, " d ", "a huge duration is still days (%s)", buf);
+	char small[6];
+	pgha_duration_format(725, small, sizeof small);
+	is_str(small, "12 mi", "a short buffer is cut and terminated");
+
+	ok(pgha_round_ms(1.23449) == 1.234, "round_ms rounds to the millisecond (down)");
+	ok(pgha_round_ms(1.2345) == 1.235 || pgha_round_ms(1.2345) == 1.234,
+	   "round_ms of a half (binary fraction either way)");
+	ok(pgha_round_ms(2.0005) > 2.0004 && pgha_round_ms(2.0005) < 2.0016, "round_ms up");
+	ok(pgha_round_ms(-1) == 0, "round_ms of a negative value is 0");
+	ok(pgha_round_ms(NAN) == 0, "round_ms of NaN is 0");
+	ok(pgha_round_ms(1e20) == 1e20, "round_ms keeps a value too large to round");
+
+	char a[64] = "untouched";
+	is_str(pgha_alert_text(PGHA_OK, "5", "10", a, sizeof a), "", "OK: no alert text");
+	is_str(a, "untouched", "OK: buf untouched");
+	is_str(pgha_alert_text(PGHA_UNKNOWN, "5", "10", a, sizeof a), "", "UNKNOWN: none");
+	is_str(pgha_alert_text(PGHA_WARNING, "5", "10", a, sizeof a), "warning range 5",
+	       "WARNING names the warning range");
+	is_str(pgha_alert_text(PGHA_CRITICAL, "5", "10min", a, sizeof a),
+	       "critical range 10min", "CRITICAL names the critical range as given");
+	is_str(pgha_alert_text(PGHA_CRITICAL, "5", NULL, a, sizeof a), "critical range ",
+	       "a NULL range text prints empty");
+}
+
 int main(void)
 {
+	test_text();
 	test_summarise();
 	test_first_line();
 	test_perfdata();

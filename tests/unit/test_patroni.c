@@ -2,7 +2,9 @@
 #include "tap.h"
 
 #include "error.h"
+#include "output.h"
 #include "patroni.h"
+#include "rest.h"
 
 /* Observed from Patroni 3.0.2 (Debian 12), a leader. */
 static const char leader_302[] =
@@ -156,5 +158,70 @@ int main(void)
 	ok(pgha_version_cmp("3.0", "3.0.0") == 0, "missing part is 0");
 	ok(pgha_version_cmp("4.0.0", "3.3.9") > 0, "major wins");
 	ok(pgha_version_cmp("3.0.4", "3.0.4rc1") == 0, "suffix ignored");
+
+	/* --sync-type */
+	enum pgha_sync_type t = PGHA_SYNC_SYNC;
+	is_int(pgha_sync_type_parse("any", &t, err, sizeof err), 0, "sync type any");
+	is_int(t, PGHA_SYNC_ANY, "any read");
+	is_int(pgha_sync_type_parse("quorum", &t, err, sizeof err), 0, "sync type quorum");
+	is_int(t, PGHA_SYNC_QUORUM, "quorum read");
+	is_int(pgha_sync_type_parse("all", &t, err, sizeof err), PGHA_E_INVALID, "\"all\" refused");
+	is_str(err, "invalid sync type \"all\": use any, sync or quorum", "and explained");
+	is_int(t, PGHA_SYNC_QUORUM, "unchanged on error");
+	ok(pgha_sync_type_accepts(PGHA_SYNC_ANY, true, false) &&
+	   pgha_sync_type_accepts(PGHA_SYNC_ANY, false, true), "any: sync or quorum standby");
+	ok(pgha_sync_type_accepts(PGHA_SYNC_SYNC, true, false) &&
+	   !pgha_sync_type_accepts(PGHA_SYNC_SYNC, false, true), "sync: sync_standby only");
+	ok(!pgha_sync_type_accepts(PGHA_SYNC_QUORUM, true, false) &&
+	   pgha_sync_type_accepts(PGHA_SYNC_QUORUM, false, true), "quorum: quorum_standby only");
+	ok(!pgha_sync_type_accepts(PGHA_SYNC_ANY, false, false), "an async replica is no sync");
+
+	/* --max-lag */
+	bool has = true;
+	double bytes = -1;
+	is_int(pgha_max_lag_parse("", &has, &bytes, err, sizeof err), 0,
+	       "empty --max-lag accepted");
+	ok(!has && bytes == -1, "empty: no limit, value untouched");
+	is_int(pgha_max_lag_parse("16MB", &has, &bytes, err, sizeof err), 0, "16MB");
+	ok(has && bytes == 16.0 * 1024 * 1024, "16MB is 16 MiB in bytes");
+	is_int(pgha_max_lag_parse("0", &has, &bytes, err, sizeof err), 0, "0 accepted");
+	ok(has && bytes == 0, "0 bytes");
+	is_int(pgha_max_lag_parse("-1", &has, &bytes, err, sizeof err), PGHA_E_INVALID,
+	       "negative refused");
+	is_str(err, "invalid value \"-1\": a lag is between 0 and 1e18 bytes", "and explained");
+	is_int(pgha_max_lag_parse("2e18", &has, &bytes, err, sizeof err), PGHA_E_INVALID,
+	       "over 1e18 refused");
+	is_int(pgha_max_lag_parse("5XB", &has, &bytes, err, sizeof err), PGHA_E_INVALID,
+	       "bad unit refused");
+	like(err, "invalid value \"5XB\"", "names the value");
+
+	/* failures of a request, as the checks report them */
+	struct pgha_common common = { .timeout_result = PGHA_WARNING };
+	ok(pgha_rest_unreachable(PGHA_E_UNREACHABLE) && pgha_rest_unreachable(PGHA_E_TIMEOUT) &&
+	   !pgha_rest_unreachable(PGHA_E_PROTOCOL) && !pgha_rest_unreachable(0), "unreachable");
+	struct pgha_result r;
+	pgha_result_init(&r, "T");
+	pgha_rest_set_failure(&r, PGHA_E_TIMEOUT, &common, "not reachable: ", "no answer in 1 s");
+	is_int(r.state, PGHA_WARNING, "nothing answered: the --timeout-result state");
+	is_str(r.summary, "not reachable: no answer in 1 s", "prefixed");
+	pgha_rest_set_failure(&r, PGHA_E_PROTOCOL, &common, "not reachable: ", "not JSON");
+	is_int(r.state, PGHA_UNKNOWN, "a bad answer: UNKNOWN");
+	is_str(r.summary, "not JSON", "no prefix for an answer");
+	pgha_rest_set_failure(&r, PGHA_E_UNREACHABLE, &common, NULL, "refused");
+	is_str(r.summary, "refused", "no prefix asked for");
+
+	/* the -v line of a /cluster document */
+	struct pgha_cluster_doc doc = { .endpoint = "http://n1:8008" };
+	ok(pgha_json_parse("{\"scope\":\"prod\",\"members\":[]}", 29, &doc.root, err,
+			   sizeof err) == 0, "parses");
+	is_int(pgha_cluster_parse(doc.root, &doc.cluster, err, sizeof err), 0, "a cluster");
+	pgha_cluster_doc_line(&doc, &r);
+	is_str(r.nlines ? r.lines[0].text : "", "cluster \"prod\" read from http://n1:8008",
+	       "names scope and endpoint");
+	pgha_cluster_doc_free(&doc);
+	ok(doc.root == NULL && doc.cluster.members == NULL, "freed and cleared");
+	pgha_cluster_doc_free(&doc);
+	pgha_result_free(&r);
+
 	return done_testing();
 }

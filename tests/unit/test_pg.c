@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -87,5 +88,35 @@ int main(void)
 	is_int(pgha_pg_rows(&pg), 0, "no result: 0 rows");
 	int64_t v;
 	is_int(pgha_pg_int64(&pg, 0, 0, &v), PGHA_E_NOTFOUND, "no result: NOTFOUND");
+	is_str(pgha_pg_text(&pg, 0, 0), "", "no result: text \"\"");
+	ok(!pgha_pg_bool(&pg, 0, 0), "no result: bool false");
+
+	/* a result made by hand: text, NULL and booleans */
+	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	PGresAttDesc cols[3] = {
+		{ .name = (char *)(uintptr_t)"s", .format = 0 },
+		{ .name = (char *)(uintptr_t)"b", .format = 0 },
+		{ .name = (char *)(uintptr_t)"n", .format = 0 },
+	};
+	if (!res || !PQsetResultAttrs(res, 3, cols) ||
+	    !PQsetvalue(res, 0, 0, (char *)(uintptr_t)"abc", 3) ||
+	    !PQsetvalue(res, 0, 1, (char *)(uintptr_t)"t", 1) ||
+	    !PQsetvalue(res, 0, 2, NULL, -1) ||
+	    !PQsetvalue(res, 1, 0, (char *)(uintptr_t)"", 0) ||
+	    !PQsetvalue(res, 1, 1, (char *)(uintptr_t)"f", 1) ||
+	    !PQsetvalue(res, 1, 2, (char *)(uintptr_t)"true", 4))
+		abort();
+	pg.res = res;
+	is_str(pgha_pg_text(&pg, 0, 0), "abc", "text of a value");
+	is_str(pgha_pg_text(&pg, 0, 2), "", "text of NULL: \"\"");
+	is_str(pgha_pg_text(&pg, 1, 0), "", "text of an empty string");
+	is_str(pgha_pg_text(&pg, 5, 0), "", "text out of range: \"\"");
+	ok(pgha_pg_bool(&pg, 0, 1), "bool \"t\" is true");
+	ok(!pgha_pg_bool(&pg, 1, 1), "bool \"f\" is false");
+	ok(!pgha_pg_bool(&pg, 0, 2), "bool NULL is false");
+	ok(!pgha_pg_bool(&pg, 1, 2), "only PostgreSQL's \"t\" is true");
+	ok(!pgha_pg_bool(&pg, 0, 9), "bool out of range is false");
+	pgha_pg_close(&pg);
+	ok(pg.res == NULL, "close frees the result");
 	return done_testing();
 }

@@ -31,9 +31,11 @@ show() { # show CMD...: print the command, its output and exit code
 	echo "(exit $rc)"
 }
 
-echo
-"$top/tests/sandbox/pgha-sandbox" status
 P="$build/plugins"
+echo
+echo "== pgha status: the live view, and its health check for cron or a load balancer =="
+show "$build/pgha" status -c "$PGHA_CLUSTER_FILE" --no-color
+show "$build/pgha" status -c "$PGHA_CLUSTER_FILE" --health-check
 echo
 echo "== the cluster checks, against all three Patroni endpoints =="
 show "$P/check_pgha_leader" --patroni "$PGHA_PATRONI_URLS" --verify-nodes

@@ -44,18 +44,44 @@ static int wait_socket(struct pgha_pg *pg, bool for_write)
 	}
 }
 
+/* The "options" the user gave (in the conninfo, else PGOPTIONS), or "".
+ * libpq takes a single options value and ours must not replace theirs, so
+ * they are joined. *parsed, when set, must be freed with
+ * PQconninfoFree. */
+static const char *user_options(const char *dsn, PQconninfoOption **parsed)
+{
+	*parsed = NULL;
+	if (dsn) {
+		char *errmsg = NULL;
+		*parsed = PQconninfoParse(dsn, &errmsg);
+		PQfreemem(errmsg); /* a bad dsn is reported by the connection */
+		for (PQconninfoOption *o = *parsed; o && o->keyword; o++)
+			if (strcmp(o->keyword, "options") == 0 && o->val)
+				return o->val;
+	}
+	const char *env = getenv("PGOPTIONS");
+	return env ? env : "";
+}
+
 int pgha_pg_connect(struct pgha_pg *pg, const struct pgha_pg_params *p,
 		    const struct pgha_deadline *deadline)
 {
 	const char *keys[10], *values[10];
 	int n = 0;
-	char options[64];
+	char options[1024];
+	PQconninfoOption *parsed;
 
 	pg->deadline = deadline;
 	/* the server gives up a little before we do */
 	int64_t left = pgha_deadline_left_ms(deadline);
-	snprintf(options, sizeof options, "-c statement_timeout=%lld",
-		 (long long)(left > 100 ? left - 50 : 50));
+	const char *theirs = user_options(p->dsn, &parsed);
+	int len = snprintf(options, sizeof options, "%s%s-c statement_timeout=%lld", theirs,
+			   theirs[0] ? " " : "", (long long)(left > 100 ? left - 50 : 50));
+	PQconninfoFree(parsed);
+	if (len < 0 || (size_t)len >= sizeof options) {
+		snprintf(pg->error, sizeof pg->error, "connection options are too long");
+		return PGHA_E_INVALID;
+	}
 
 	if (p->dsn) {
 		keys[n] = "dbname"; /* expanded as a conninfo by expand_dbname */

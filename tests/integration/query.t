@@ -25,6 +25,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# --- connection options: the user's are kept, the deadline is added ----------
+run "$CHECK" -H 127.0.0.1 -p "$LPORT" --dsn "dbname=postgres user=$PGHA_MONITOR_USER options='-c work_mem=7MB'" \
+	-q "SELECT setting::int FROM pg_settings WHERE name = 'work_mem'"
+is "$FIRST" "PGHA_QUERY OK - 127.0.0.1:$LPORT: result is 7168 | result=7168" "options given in --dsn reach the server"
+run env PGOPTIONS='-c work_mem=9MB' "${Q[@]}" -q "SELECT setting::int FROM pg_settings WHERE name = 'work_mem'"
+is "$FIRST" "PGHA_QUERY OK - 127.0.0.1:$LPORT: result is 9216 | result=9216" "and so do PGOPTIONS"
+run "${Q[@]}" -t 7 -q "SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'"
+like "$FIRST" "result is [1-9][0-9]* \\| result=[0-9]+\$" "statement_timeout is set from -t"
+run "${Q[@]}" -t 7 -q "SELECT (setting::int BETWEEN 5000 AND 7000)::int FROM pg_settings WHERE name = 'statement_timeout'"
+is "$FIRST" "PGHA_QUERY OK - 127.0.0.1:$LPORT: result is 1 | result=1" "statement_timeout just under -t 7 (ms)"
+
 # --- a number against ranges ---------------------------------------------------
 run "${Q[@]}" -q 'SELECT 42'
 is "$RC" 0 "SELECT 42 without ranges: OK"

@@ -1067,7 +1067,12 @@ static void health_check(const struct gather *g, const struct view *v, struct he
 				if (r->probe && !r->probe->ok)
 					problem(h, PGHA_WARNING, "%s: Patroni does not answer "
 						"(PostgreSQL still streaming)", row_label(r));
-				if (has_ltl && row_timeline(r, &tl) && tl != ltl)
+				/* A replica streaming from the leader (pg_stat_replication
+				 * says so) follows its timeline: Patroni's figure for a
+				 * replica comes from its last restartpoint and lags for
+				 * minutes after a switchover. Without that evidence, a
+				 * timeline other than the leader's is worth a warning. */
+				if (!g->pg_doc && has_ltl && row_timeline(r, &tl) && tl != ltl)
 					problem(h, PGHA_WARNING, "%s on timeline %" PRId64 ", the leader "
 						"on %" PRId64, row_label(r), tl, ltl);
 				continue;

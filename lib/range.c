@@ -476,3 +476,20 @@ enum pgha_state pgha_thresholds_check(const struct pgha_thresholds *t, double va
 		return PGHA_WARNING;
 	return PGHA_OK;
 }
+
+int pgha_thresholds_set_named(struct pgha_thresholds *t, const char *warning,
+			      const char *critical, enum pgha_unit_kind units,
+			      const char *wopt, const char *copt, char *err, size_t errlen)
+{
+	struct pgha_range tmp;
+	char e[256];
+	if (warning && warning[0] && pgha_range_parse(warning, units, &tmp, e, sizeof e)) {
+		pgha_errf(err, errlen, "%s: %s", wopt, e);
+		return PGHA_E_INVALID;
+	}
+	if (critical && critical[0] && pgha_range_parse(critical, units, &tmp, e, sizeof e)) {
+		pgha_errf(err, errlen, "%s: %s", copt, e);
+		return PGHA_E_INVALID;
+	}
+	return pgha_thresholds_set(t, warning, critical, units, err, errlen);
+}

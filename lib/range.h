@@ -97,6 +97,13 @@ int pgha_thresholds_set(struct pgha_thresholds *t, const char *warning,
 			const char *critical, enum pgha_unit_kind units,
 			char *err, size_t errlen);
 
+/* The same, for checks whose two ranges come from options with names
+ * of their own: a bad range is reported as "OPTION: invalid range ..."
+ * (wopt and copt name the warning and critical options). */
+int pgha_thresholds_set_named(struct pgha_thresholds *t, const char *warning,
+			      const char *critical, enum pgha_unit_kind units,
+			      const char *wopt, const char *copt, char *err, size_t errlen);
+
 /* CRITICAL if the critical range alerts, else WARNING if the warning range
  * alerts, else OK. */
 enum pgha_state pgha_thresholds_check(const struct pgha_thresholds *t, double value);

@@ -94,23 +94,6 @@ static int handle_option(void *ctx, int id, const char *arg, char *err, size_t e
 	return PGHA_E_INVALID;
 }
 
-/* Parse a warning and a critical range, naming the option that is wrong. */
-static int parse_ranges(struct pgha_thresholds *t, const char *warning, const char *critical,
-			enum pgha_unit_kind units, const char *wopt, const char *copt, char *err,
-			size_t errlen)
-{
-	struct pgha_range tmp;
-	char e[256];
-	if (warning && warning[0] && pgha_range_parse(warning, units, &tmp, e, sizeof e)) {
-		snprintf(err, errlen, "%s: %s", wopt, e);
-		return PGHA_E_INVALID;
-	}
-	if (critical && critical[0] && pgha_range_parse(critical, units, &tmp, e, sizeof e)) {
-		snprintf(err, errlen, "%s: %s", copt, e);
-		return PGHA_E_INVALID;
-	}
-	return pgha_thresholds_set(t, warning, critical, units, err, errlen);
-}
 
 /* "45 s", "12 min", "5 h", "3 d": an age, rounded down. */
 static void format_age(double secs, char *out, size_t outlen)
@@ -276,9 +259,9 @@ int main(int argc, char **argv)
 
 	struct pgha_thresholds count, age;
 	char err[512] = "";
-	if (parse_ranges(&count, common.warning, common.critical, PGHA_UNIT_NONE, "-w", "-c",
+	if (pgha_thresholds_set_named(&count, common.warning, common.critical, PGHA_UNIT_NONE, "-w", "-c",
 			 err, sizeof err) ||
-	    parse_ranges(&age, cfg.warning_age, cfg.critical_age, PGHA_UNIT_SECONDS,
+	    pgha_thresholds_set_named(&age, cfg.warning_age, cfg.critical_age, PGHA_UNIT_SECONDS,
 			 "--warning-age", "--critical-age", err, sizeof err))
 		return pgha_options_fail(&program, "%s", err);
 

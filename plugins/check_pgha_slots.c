@@ -144,23 +144,6 @@ static int handle_option(void *ctx, int id, const char *arg, char *err, size_t e
 	return PGHA_E_INVALID;
 }
 
-/* Parse a warning and a critical range, naming the option that is wrong. */
-static int parse_ranges(struct pgha_thresholds *t, const char *warning, const char *critical,
-			enum pgha_unit_kind units, const char *wopt, const char *copt, char *err,
-			size_t errlen)
-{
-	struct pgha_range tmp;
-	char e[256];
-	if (warning && warning[0] && pgha_range_parse(warning, units, &tmp, e, sizeof e)) {
-		snprintf(err, errlen, "%s: %s", wopt, e);
-		return PGHA_E_INVALID;
-	}
-	if (critical && critical[0] && pgha_range_parse(critical, units, &tmp, e, sizeof e)) {
-		snprintf(err, errlen, "%s: %s", copt, e);
-		return PGHA_E_INVALID;
-	}
-	return pgha_thresholds_set(t, warning, critical, units, err, errlen);
-}
 
 static bool in_list(const char *const *names, size_t n, const char *name)
 {
@@ -365,10 +348,10 @@ int main(int argc, char **argv)
 
 	struct pgha_thresholds bytes, inactive;
 	char err[512] = "";
-	if (parse_ranges(&bytes, cfg.warning_bytes, cfg.critical_bytes, PGHA_UNIT_BYTES,
+	if (pgha_thresholds_set_named(&bytes, cfg.warning_bytes, cfg.critical_bytes, PGHA_UNIT_BYTES,
 			 common.warning ? "-w" : "--warning-bytes",
 			 common.critical ? "-c" : "--critical-bytes", err, sizeof err) ||
-	    parse_ranges(&inactive, cfg.warning_inactive, cfg.critical_inactive, PGHA_UNIT_NONE,
+	    pgha_thresholds_set_named(&inactive, cfg.warning_inactive, cfg.critical_inactive, PGHA_UNIT_NONE,
 			 "--warning-inactive", "--critical-inactive", err, sizeof err))
 		return pgha_options_fail(&program, "%s", err);
 

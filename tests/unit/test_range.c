@@ -528,8 +528,28 @@ static void test_quantity(void)
 	}
 }
 
+/* Ranges from options with names of their own. */
+static void test_named(void)
+{
+	struct pgha_thresholds t;
+	char err[256] = "";
+	is_int(pgha_thresholds_set_named(&t, "1MB", "2XB", PGHA_UNIT_BYTES, "--warning-bytes",
+					 "--critical-bytes", err, sizeof err), PGHA_E_INVALID,
+	       "named: a bad critical range is refused");
+	like(err, "--critical-bytes: invalid range \"2XB\"", "named: the critical option is named");
+	is_int(pgha_thresholds_set_named(&t, "1:x", NULL, PGHA_UNIT_NONE, "--warn-it",
+					 "--crit-it", err, sizeof err), PGHA_E_INVALID,
+	       "named: a bad warning range is refused");
+	like(err, "--warn-it: invalid range \"1:x\"", "named: the warning option is named");
+	is_int(pgha_thresholds_set_named(&t, "", "16MB", PGHA_UNIT_BYTES, "w", "c", err, sizeof err),
+	       0, "named: an empty warning is no threshold");
+	ok(!t.has_warning && t.has_critical && pgha_thresholds_check(&t, 17e6) == PGHA_CRITICAL,
+	   "named: 17 MB over a critical 16MB");
+}
+
 int main(void)
 {
+	test_named();
 	run_vectors("range-parse.tsv", 20, check_parse_row);
 	run_vectors("range-check.tsv", 70, check_alert_row);
 	test_units();

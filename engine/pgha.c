@@ -2,6 +2,9 @@
  * pgha.c: the `pgha` command, the operator's front door.
  *
  *   pgha status [...]     the live cluster view (engine/status.c)
+ *   pgha run RUNBOOK ...  run a runbook (engine/run.c)
+ *   pgha runbooks         list the runbooks in the search path
+ *   pgha show RUNBOOK     a runbook's parameters and steps
  *   pgha --help | --version
  *
  * Subcommands are a table: a later one (run, runbooks, show) is one line
@@ -10,6 +13,7 @@
  */
 #include <config.h>
 
+#include "run.h"
 #include "status.h"
 
 #include <stdio.h>
@@ -25,6 +29,12 @@ struct command {
 static const struct command commands[] = {
 	{ "status", "show the cluster: members, lag, etcd quorum, sessions; "
 		    "--json, --watch, --health-check", pgha_status_main, pgha_status_help },
+	{ "run", "run a runbook: checks, gates, steps, verify, undo on failure; "
+		 "--dry-run prints the plan", pgha_run_main, pgha_run_help },
+	{ "runbooks", "list the runbooks found (name, version, summary)",
+	  pgha_runbooks_main, pgha_runbooks_help },
+	{ "show", "show a runbook's parameters and steps with their gates",
+	  pgha_show_main, pgha_show_help },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

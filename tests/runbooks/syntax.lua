@@ -1,0 +1,6 @@
+-- syntax.lua: a syntax error on line 4.
+return {
+	name = "syntax",
+	version = "0.1.0" "oops",
+	steps = {},
+}

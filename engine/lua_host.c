@@ -1,6 +1,7 @@
 /*
- * lua_host.c: the sandboxed Lua state and the host modules of this slice
- * (log, json, time, wait, exec, test). See lua_host.h.
+ * lua_host.c: the sandboxed Lua state, require() for the runbook library
+ * and the small host modules (log, json, time, wait, exec, test); patroni,
+ * pg and etcd have their own files. See lua_host.h.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <config.h>
@@ -9,6 +10,9 @@
 
 #include "clock.h"
 #include "error.h"
+#include "lua_etcd.h"
+#include "lua_patroni.h"
+#include "lua_pg.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -35,7 +39,15 @@ struct pgha_lua {
 	size_t used, cap;
 	pgha_lua_log_fn log;
 	void *log_ud;
+	pgha_lua_progress_fn progress;
+	void *progress_ud;
+	const struct pgha_clusterfile *cf; /* borrowed, may be NULL */
+	char lib_dir[4096];                /* <runbook dir>/../lua, "" if none */
 };
+
+/* Set from a signal handler: the count hook and the blocking host calls
+ * raise "interrupted" as soon as they see it. */
+static volatile sig_atomic_t interrupted_by;
 
 /* Registry keys: the addresses of these variables. */
 static const char host_key = 'h';     /* lightuserdata: struct pgha_lua * */
@@ -46,6 +58,9 @@ static const char mutate_key = 'm';   /* boolean: mutation allowed */
 static const char phase_key = 'p';    /* string: the phase */
 static const char why_key = 'y';      /* string: why mutation is refused */
 static char null_key = 'n';     /* json.null sentinel */
+static const char loaded_key = 'l';   /* table: require()d libraries */
+
+static int lua_require(lua_State *L);
 
 /* --- allocator, hook, message handler ------------------------------------ */
 
@@ -95,6 +110,8 @@ static int budget_error(lua_State *L)
 
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
+	if (interrupted_by)
+		pgha_lua_raise_if_interrupted(L);
 	long long d = deadline_of(L);
 	if (d == 0 || (long long)pgha_now_ms() < d)
 		return;
@@ -132,6 +149,57 @@ static struct pgha_lua *host_of(lua_State *L)
 
 /* --- the mutating wrapper ------------------------------------------------ */
 
+void pgha_lua_interrupt(int signo)
+{
+	interrupted_by = signo ? signo : -1;
+}
+
+int pgha_lua_interrupted(void)
+{
+	return (int)interrupted_by;
+}
+
+void pgha_lua_raise_if_interrupted(lua_State *L)
+{
+	int sig = (int)interrupted_by;
+	if (sig > 0)
+		luaL_error(L, "interrupted by signal %d (%s)", sig, strsignal(sig));
+	else if (sig)
+		luaL_error(L, "interrupted");
+}
+
+const struct pgha_clusterfile *pgha_lua_cluster(lua_State *L)
+{
+	struct pgha_lua *h = host_of(L);
+	return h ? h->cf : NULL;
+}
+
+const struct pgha_clusterfile *pgha_lua_check_cluster(lua_State *L, const char *what)
+{
+	const struct pgha_clusterfile *cf = pgha_lua_cluster(L);
+	if (!cf)
+		luaL_error(L, "%s needs the cluster: pass -c CLUSTERFILE to pgha run", what);
+	return cf;
+}
+
+void pgha_lua_set_cluster(struct pgha_lua *h, const struct pgha_clusterfile *cf)
+{
+	h->cf = cf;
+}
+
+void pgha_lua_set_progress(struct pgha_lua *h, pgha_lua_progress_fn fn, void *ud)
+{
+	h->progress = fn;
+	h->progress_ud = ud;
+}
+
+void pgha_lua_report_progress(lua_State *L, const char *what, double elapsed)
+{
+	struct pgha_lua *h = host_of(L);
+	if (h && h->progress)
+		h->progress(h->progress_ud, what, elapsed);
+}
+
 /* Upvalues: 1 the real function, 2 its name. */
 static int mutating_call(lua_State *L)
 {
@@ -153,8 +221,7 @@ static int mutating_call(lua_State *L)
 	return lua_gettop(L);
 }
 
-/* Set module[name] = a mutating wrapper around f (module on top). */
-static void set_mutating(lua_State *L, const char *module, const char *name, lua_CFunction f)
+void pgha_lua_set_mutating(lua_State *L, const char *module, const char *name, lua_CFunction f)
 {
 	lua_pushcfunction(L, f);
 	lua_pushfstring(L, "%s.%s", module, name);
@@ -376,7 +443,7 @@ static void sleep_ms(long long ms)
 	if (ms <= 0)
 		return;
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !interrupted_by)
 		;
 }
 
@@ -387,9 +454,11 @@ static void budget_sleep(lua_State *L, double seconds)
 	long long left = pgha_lua_budget_left_ms(L);
 	if (left >= 0 && ms >= left) {
 		sleep_ms(left);
+		pgha_lua_raise_if_interrupted(L);
 		budget_error(L);
 	}
 	sleep_ms(ms);
+	pgha_lua_raise_if_interrupted(L);
 }
 
 static int time_now(lua_State *L)
@@ -412,25 +481,29 @@ static const luaL_Reg time_lib[] = {
 	{ "now", time_now }, { "sleep", time_sleep }, { NULL, NULL }
 };
 
-/* wait.until(fn, timeout, interval): call fn until it returns true; returns
- * true, or nil and "timed out after N s" (with fn's last message). */
+/* wait.until(fn, timeout [, interval [, what]]): call fn until it returns
+ * true; returns true, or nil and "timed out after N s" (with fn's last
+ * message). what ("the new leader") is shown as progress on a terminal. */
 static int wait_until(lua_State *L)
 {
 	luaL_checktype(L, 1, LUA_TFUNCTION);
 	double timeout = luaL_checknumber(L, 2);
 	double interval = luaL_optnumber(L, 3, 1.0);
+	const char *what = luaL_optstring(L, 4, NULL);
 	luaL_argcheck(L, timeout >= 0 && timeout <= 86400, 2, "timeout out of range");
 	luaL_argcheck(L, interval > 0 && interval <= 3600, 3, "interval out of range");
-	int64_t end = pgha_now_ms() + (int64_t)(timeout * 1000.0);
+	int64_t start = pgha_now_ms();
+	int64_t end = start + (int64_t)(timeout * 1000.0);
 	for (;;) {
-		lua_settop(L, 3);
+		lua_settop(L, 4);
 		lua_pushvalue(L, 1);
 		lua_call(L, 0, 2);
 		if (lua_toboolean(L, -2)) {
 			lua_pushboolean(L, 1);
 			return 1;
 		}
-		int64_t left = end - pgha_now_ms();
+		int64_t now = pgha_now_ms();
+		int64_t left = end - now;
 		if (left <= 0) {
 			const char *why = lua_tostring(L, -1);
 			lua_pushnil(L);
@@ -440,6 +513,8 @@ static int wait_until(lua_State *L)
 				lua_pushfstring(L, "timed out after %f s", timeout);
 			return 2;
 		}
+		if (what)
+			pgha_lua_report_progress(L, what, (double)(now - start) / 1000.0);
 		double step = interval * 1000.0 < (double)left ? interval : (double)left / 1000.0;
 		budget_sleep(L, step);
 	}
@@ -719,6 +794,16 @@ static int setup(lua_State *L)
 
 	lua_pushcfunction(L, runbook_decl);
 	lua_setfield(L, -2, "runbook");
+	lua_pushcfunction(L, lua_require);
+	lua_setfield(L, -2, "require");
+	lua_newtable(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &loaded_key);
+	pgha_lua_open_patroni(L);
+	lua_setfield(L, -2, "patroni");
+	pgha_lua_open_pg(L);
+	lua_setfield(L, -2, "pg");
+	pgha_lua_open_etcd(L);
+	lua_setfield(L, -2, "etcd");
 	luaL_newlib(L, log_lib);
 	lua_setfield(L, -2, "log");
 	luaL_newlib(L, json_lib);
@@ -730,12 +815,12 @@ static int setup(lua_State *L)
 	luaL_newlib(L, wait_lib);
 	lua_setfield(L, -2, "wait");
 	lua_newtable(L);
-	set_mutating(L, "exec", "run", exec_run);
+	pgha_lua_set_mutating(L, "exec", "run", exec_run);
 	lua_setfield(L, -2, "exec");
 	const char *t = getenv("PGHA_ENGINE_TEST");
 	if (t && strcmp(t, "1") == 0) {
 		lua_newtable(L);
-		set_mutating(L, "test", "mutate", test_mutate);
+		pgha_lua_set_mutating(L, "test", "mutate", test_mutate);
 		lua_setfield(L, -2, "test");
 	}
 	lua_pushvalue(L, -1);
@@ -848,7 +933,10 @@ int pgha_lua_pcall(struct pgha_lua *h, int nargs, int nresults, char *err, size_
 	return rc;
 }
 
-int pgha_lua_dofile(struct pgha_lua *h, const char *path, char *err, size_t errlen)
+/* Read path and push it as a text chunk named "@path" whose _ENV is the
+ * sandbox's. Returns 0, or PGHA_E_IO / PGHA_E_INVALID / PGHA_E_NOMEM with
+ * err set and nothing pushed. */
+static int load_text(struct pgha_lua *h, const char *path, char *err, size_t errlen)
 {
 	lua_State *L = h->L;
 	FILE *f = fopen(path, "rb");
@@ -863,7 +951,7 @@ int pgha_lua_dofile(struct pgha_lua *h, const char *path, char *err, size_t errl
 			if (cap >= 4 * 1024 * 1024) {
 				free(text);
 				fclose(f);
-				pgha_errf(err, errlen, "runbook \"%s\" is larger than 4 MiB", path);
+				pgha_errf(err, errlen, "\"%s\" is larger than 4 MiB", path);
 				return PGHA_E_INVALID;
 			}
 			cap = cap ? cap * 2 : 16384;
@@ -899,7 +987,80 @@ int pgha_lua_dofile(struct pgha_lua *h, const char *path, char *err, size_t errl
 	}
 	pgha_lua_push_env(h);
 	lua_setupvalue(L, -2, 1);
+	return 0;
+}
+
+int pgha_lua_dofile(struct pgha_lua *h, const char *path, char *err, size_t errlen)
+{
+	/* the runbook's own library directory: <its dir>/../lua */
+	if (!h->lib_dir[0]) {
+		const char *slash = strrchr(path, '/');
+		if (slash)
+			snprintf(h->lib_dir, sizeof h->lib_dir, "%.*s/../lua", (int)(slash - path), path);
+		else
+			snprintf(h->lib_dir, sizeof h->lib_dir, "../lua");
+	}
+	int rc = load_text(h, path, err, errlen);
+	if (rc != 0)
+		return rc;
 	if (pgha_lua_pcall(h, 0, 1, err, errlen) != LUA_OK)
 		return PGHA_E_INVALID;
 	return 0;
+}
+
+/* --- require ------------------------------------------------------------- */
+
+/* Try dir/name.lua: 1 found (chunk pushed), 0 absent, raises on a broken
+ * file. */
+static int require_try(lua_State *L, struct pgha_lua *h, const char *dir, size_t dirlen,
+		       const char *name)
+{
+	char path[4096], err[1024];
+	snprintf(path, sizeof path, "%.*s/%s.lua", (int)dirlen, dir, name);
+	if (access(path, R_OK) != 0)
+		return 0;
+	if (load_text(h, path, err, sizeof err) != 0)
+		luaL_error(L, "require \"%s\": %s", name, err);
+	return 1;
+}
+
+/* require(name): a library of the runbook library (lua/NAME.lua), looked up
+ * in $PGHA_LUA_PATH (colon-separated), then <runbook dir>/../lua, then
+ * PGHA_DATADIR/lua; run once with the sandbox _ENV, its result cached. */
+static int lua_require(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	luaL_argcheck(L, name[0] && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(name),
+		      1, "a library name is lower-case letters, digits and _");
+	lua_settop(L, 1);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &loaded_key);
+	if (lua_getfield(L, 2, name) != LUA_TNIL)
+		return 1;
+	lua_pop(L, 1);
+	struct pgha_lua *h = host_of(L);
+	int found = 0;
+	const char *env = getenv("PGHA_LUA_PATH");
+	for (const char *p = env; p && *p && !found;) {
+		size_t n = strcspn(p, ":");
+		if (n)
+			found = require_try(L, h, p, n, name);
+		p += n + (p[n] == ':');
+	}
+	if (!found && h->lib_dir[0])
+		found = require_try(L, h, h->lib_dir, strlen(h->lib_dir), name);
+	if (!found)
+		found = require_try(L, h, PGHA_DATADIR "/lua", strlen(PGHA_DATADIR "/lua"), name);
+	if (!found)
+		return luaL_error(L, "require \"%s\": no %s.lua in $PGHA_LUA_PATH, %s or %s",
+				  name, name, h->lib_dir[0] ? h->lib_dir : "(no runbook dir)",
+				  PGHA_DATADIR "/lua");
+	lua_pushstring(L, name);
+	lua_call(L, 1, 1);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_pushboolean(L, 1);
+	}
+	lua_pushvalue(L, -1);
+	lua_setfield(L, 2, name);
+	return 1;
 }

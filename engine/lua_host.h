@@ -5,7 +5,8 @@
  * a counting allocator that refuses to grow past a cap; only base, table,
  * string, math and utf8 are opened, and the runbook sees a fresh _ENV built
  * from an allow-list plus the host modules (log, json, time, wait, exec,
- * and test when PGHA_ENGINE_TEST=1). Chunks are loaded as text only.
+ * patroni, pg, etcd, and test when PGHA_ENGINE_TEST=1) and require(), which
+ * loads the runbook library (lua/NAME.lua). Chunks are loaded as text only.
  *
  * Two rules are enforced here rather than by each runbook:
  * - a time budget: a count hook (every 1000 instructions) raises an error
@@ -27,8 +28,19 @@
 
 #define PGHA_LUA_MEM_CAP (64u * 1024 * 1024) /* default memory cap, bytes */
 
+/* $(pkgdatadir), defined by the build (AM_CPPFLAGS) */
+#ifndef PGHA_DATADIR
+#define PGHA_DATADIR "/usr/local/share/pgha"
+#endif
+
 /* Called for log.info/warn/error: level is "info", "warn" or "error". */
 typedef void (*pgha_lua_log_fn)(void *ud, const char *level, const char *msg);
+
+/* Called while wait.until polls with a `what`: what it waits for and the
+ * seconds waited so far (for a progress line on a terminal). */
+typedef void (*pgha_lua_progress_fn)(void *ud, const char *what, double elapsed);
+
+struct pgha_clusterfile;
 
 struct pgha_lua;
 
@@ -65,6 +77,30 @@ long long pgha_lua_budget_left_ms(lua_State *L);
 /* lua_pcall with a traceback message handler. Returns the lua_pcall code;
  * on error the message (with traceback) is in err, the stack popped. */
 int pgha_lua_pcall(struct pgha_lua *h, int nargs, int nresults, char *err, size_t errlen);
+
+/* The cluster the host modules (patroni, pg, etcd) talk to; borrowed, must
+ * outlive the host. NULL (the default): those modules raise when used. */
+void pgha_lua_set_cluster(struct pgha_lua *h, const struct pgha_clusterfile *cf);
+
+/* The cluster, or NULL; pgha_lua_check_cluster raises ("WHAT needs the
+ * cluster: pass -c CLUSTERFILE") instead of returning NULL. */
+const struct pgha_clusterfile *pgha_lua_cluster(lua_State *L);
+const struct pgha_clusterfile *pgha_lua_check_cluster(lua_State *L, const char *what);
+
+void pgha_lua_set_progress(struct pgha_lua *h, pgha_lua_progress_fn fn, void *ud);
+void pgha_lua_report_progress(lua_State *L, const char *what, double elapsed);
+
+/* Set module[name] (the table on top of the stack) to f wrapped so that it
+ * raises unless the phase allows mutation. For host modules. */
+void pgha_lua_set_mutating(lua_State *L, const char *module, const char *name, lua_CFunction f);
+
+/* Interruption (SIGINT, SIGTERM): pgha_lua_interrupt() is async-signal
+ * safe and makes the count hook, sleeps and waits raise "interrupted by
+ * signal N"; host calls that block should call
+ * pgha_lua_raise_if_interrupted() when they wake up. */
+void pgha_lua_interrupt(int signo);
+int pgha_lua_interrupted(void); /* the signal, -1 without one, 0 if not */
+void pgha_lua_raise_if_interrupted(lua_State *L);
 
 /* Bytes the state holds now, and its cap. */
 size_t pgha_lua_mem_used(const struct pgha_lua *h);

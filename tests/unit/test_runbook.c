@@ -113,7 +113,7 @@ static void test_sandbox(void)
 	ok(h != NULL, "host created");
 	lua_State *L = pgha_lua_state(h);
 	static const char *const absent[] = {
-		"io", "os", "package", "require", "dofile", "loadfile", "load", "debug",
+		"io", "os", "package", "dofile", "loadfile", "load", "debug",
 		"collectgarbage", "string.dump", NULL
 	};
 	for (const char *const *n = absent; *n; n++) {
@@ -128,6 +128,29 @@ static void test_sandbox(void)
 			    "and type(wait['until']) == 'function' and type(exec.run) == 'function'", err, sizeof err);
 	ok(rc == LUA_OK && lua_toboolean(L, -1), "string, json, wait, exec are there");
 	lua_settop(L, 0);
+
+	/* require: only the runbook library, by plain name, loaded once */
+	char dir[] = "/tmp/pgha-test-lualib-XXXXXX";
+	ok(mkdtemp(dir) != NULL, "temporary library dir");
+	char lib[256];
+	snprintf(lib, sizeof lib, "%s/counter.lua", dir);
+	FILE *f = fopen(lib, "w");
+	if (f) {
+		fputs("loads = (loads or 0) + 1\nreturn { twice = function(x) return 2 * x end }\n", f);
+		fclose(f);
+	}
+	setenv("PGHA_LUA_PATH", dir, 1);
+	rc = sandbox(h, "local a = require 'counter'; local b = require 'counter'; "
+			"return a == b and a.twice(21) == 42 and loads == 1", err, sizeof err);
+	ok(rc == LUA_OK && lua_toboolean(L, -1), "require loads lua/NAME.lua once");
+	lua_settop(L, 0);
+	rc = sandbox(h, "require '../etc/passwd'", err, sizeof err);
+	like(err, "a library name is lower-case letters", "require refuses a path");
+	rc = sandbox(h, "require 'nosuchlib'", err, sizeof err);
+	like(err, "require \"nosuchlib\": no nosuchlib.lua in", "require names what is missing");
+	unsetenv("PGHA_LUA_PATH");
+	remove(lib);
+	rmdir(dir);
 
 	rc = sandbox(h, "setmetatable({}, {__gc = function() end})", err, sizeof err);
 	like(err, "__gc metamethods are not allowed", "__gc refused");

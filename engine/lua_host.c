@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "error.h"
 #include "lua_etcd.h"
+#include "lua_fs.h"
 #include "lua_patroni.h"
 #include "lua_pg.h"
 
@@ -804,6 +805,8 @@ static int setup(lua_State *L)
 	lua_setfield(L, -2, "pg");
 	pgha_lua_open_etcd(L);
 	lua_setfield(L, -2, "etcd");
+	pgha_lua_open_fs(L);
+	lua_setfield(L, -2, "fs");
 	luaL_newlib(L, log_lib);
 	lua_setfield(L, -2, "log");
 	luaL_newlib(L, json_lib);

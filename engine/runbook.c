@@ -201,7 +201,8 @@ static char *xstrdup(const char *s)
 }
 
 static const char *const step_keys[] = {
-	"name", "check", "gate", "run", "verify", "undo", "timeout", "retries", "interval", NULL
+	"name", "when", "check", "gate", "run", "verify", "undo", "timeout", "retries", "interval",
+	NULL
 };
 static const char *const param_keys[] = { "type", "default", "required", "help", "check", NULL };
 static const char *const top_keys[] = { "name", "version", "summary", "params", "steps", NULL };
@@ -485,6 +486,7 @@ static void load_steps(lua_State *L, int t, struct pgha_runbook *rb, struct pgha
 		}
 		lua_pop(L, 1);
 		unknown_keys(L, e, step_keys, where, errs, bad);
+		s->has_when = opt_function(L, e, "when", where, errs, bad);
 		s->has_check = opt_function(L, e, "check", where, errs, bad);
 		s->has_run = opt_function(L, e, "run", where, errs, bad);
 		s->has_verify = opt_function(L, e, "verify", where, errs, bad);
@@ -524,7 +526,9 @@ static void load_steps(lua_State *L, int t, struct pgha_runbook *rb, struct pgha
 		};
 		for (size_t k = 0; k < 3; k++) {
 			ty = lua_getfield(L, e, nums[k].key);
-			if (ty != LUA_TNIL) {
+			if (k == 0 && ty == LUA_TFUNCTION)
+				s->timeout_fn = true; /* timeout(ctx), e.g. from a parameter */
+			else if (ty != LUA_TNIL) {
 				double v = lua_tonumber(L, -1);
 				if (ty != LUA_TNUMBER || v < nums[k].lo || v > nums[k].hi ||
 				    (k == 2 && !lua_isinteger(L, -1))) {

@@ -41,8 +41,11 @@ struct pgha_rb_step {
 	char *name;             /* owned */
 	char *gate;             /* owned gate text, NULL when ungated */
 	bool type_word;         /* the gate demands typing a word */
+	bool has_when;          /* when(ctx): false skips the step */
 	bool has_check, has_run, has_verify, has_undo;
 	double timeout;         /* seconds for each phase (default 30) */
+	bool timeout_fn;        /* timeout is a function of ctx, called when
+				   the step starts (timeout above until then) */
 	double interval;        /* verify polling interval (default 1) */
 	int retries;            /* extra attempts of run + verify (default 0) */
 };

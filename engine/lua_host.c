@@ -397,6 +397,16 @@ static void decode(lua_State *L, const cJSON *j, int depth)
 		lua_pushlightuserdata(L, (void *)&null_key);
 }
 
+void pgha_lua_push_json(lua_State *L, const cJSON *j)
+{
+	decode(L, j, 0);
+}
+
+cJSON *pgha_lua_to_json(lua_State *L, int idx)
+{
+	return encode(L, idx, 0);
+}
+
 static int json_box_gc(lua_State *L)
 {
 	cJSON **box = lua_touserdata(L, 1);
@@ -633,10 +643,14 @@ static int exec_run(lua_State *L)
 		exec_errno = 0;
 
 	int64_t end = pgha_now_ms() + limit_ms;
-	int open_fds = 2, timed_out = 0;
+	int open_fds = 2, timed_out = 0, interrupted = 0;
 	struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 	char chunk[8192];
 	while (open_fds > 0) {
+		if (interrupted_by) {
+			interrupted = 1;
+			break;
+		}
 		int64_t wait_ms = end - pgha_now_ms();
 		if (wait_ms <= 0) {
 			timed_out = 1;
@@ -670,10 +684,14 @@ static int exec_run(lua_State *L)
 			close(fds[i].fd);
 	int status = 0;
 	/* after the pipes closed the child may linger: bound the wait too */
-	while (!timed_out) {
+	while (!timed_out && !interrupted) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 		if (w == pid || (w < 0 && errno != EINTR))
 			break;
+		if (interrupted_by) {
+			interrupted = 1;
+			break;
+		}
 		if (pgha_now_ms() >= end) {
 			timed_out = 1;
 			kill(-pid, SIGKILL);
@@ -685,6 +703,34 @@ static int exec_run(lua_State *L)
 	if (timed_out)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+	if (interrupted) {
+		/* SIGINT/SIGTERM for pgha: its child is in a process group of
+		 * its own, which the terminal's ^C does not reach. SIGTERM the
+		 * group, SIGKILL what is left of it after 2 s, then raise. */
+		kill(-pid, SIGTERM);
+		kill(pid, SIGTERM);
+		int64_t kill_at = pgha_now_ms() + 2000;
+		int reaped = 0;
+		for (;;) {
+			if (!reaped) {
+				pid_t w = waitpid(pid, &status, WNOHANG);
+				reaped = w == pid || (w < 0 && errno == ECHILD);
+			}
+			if (reaped && kill(-pid, 0) != 0)
+				break;
+			if (pgha_now_ms() >= kill_at) {
+				kill(-pid, SIGKILL);
+				if (!reaped) {
+					kill(pid, SIGKILL);
+					while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+						;
+				}
+				break;
+			}
+			sleep_ms(10);
+		}
+		pgha_lua_raise_if_interrupted(L);
+	}
 	if (exec_errno) {
 		lua_pushnil(L);
 		lua_pushfstring(L, "could not execute \"%s\": %s", argv[0], strerror(exec_errno));

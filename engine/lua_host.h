@@ -102,6 +102,17 @@ void pgha_lua_interrupt(int signo);
 int pgha_lua_interrupted(void); /* the signal, -1 without one, 0 if not */
 void pgha_lua_raise_if_interrupted(lua_State *L);
 
+/* JSON for the host modules, as json.decode and json.encode do it.
+ * pgha_lua_push_json pushes j (objects -> tables, arrays -> sequences,
+ * null -> json.null); it raises past 64 levels or out of memory, so the
+ * caller must own j where a raise cannot leak it. pgha_lua_to_json returns
+ * a new tree for the value at idx (caller frees with cJSON_Delete; an
+ * empty table is an empty array), or NULL with a message pushed for what
+ * JSON cannot hold. */
+struct cJSON;
+void pgha_lua_push_json(lua_State *L, const struct cJSON *j);
+struct cJSON *pgha_lua_to_json(lua_State *L, int idx);
+
 /* Bytes the state holds now, and its cap. */
 size_t pgha_lua_mem_used(const struct pgha_lua *h);
 size_t pgha_lua_mem_cap(const struct pgha_lua *h);

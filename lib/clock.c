@@ -26,3 +26,17 @@ bool pgha_deadline_expired(const struct pgha_deadline *d)
 {
 	return pgha_deadline_left_ms(d) == 0;
 }
+
+void pgha_deadline_within(struct pgha_deadline *d, long long budget_ms, double seconds,
+			  double default_s, double cap_s)
+{
+	double s;
+	if (seconds > 0)
+		s = budget_ms >= 0 && (double)budget_ms / 1000.0 < seconds ? (double)budget_ms / 1000.0
+									  : seconds;
+	else if (budget_ms >= 0)
+		s = cap_s > 0 && (double)budget_ms / 1000.0 > cap_s ? cap_s : (double)budget_ms / 1000.0;
+	else
+		s = default_s;
+	pgha_deadline_start(d, s);
+}

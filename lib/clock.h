@@ -25,4 +25,12 @@ int64_t pgha_deadline_left_ms(const struct pgha_deadline *d);
 
 bool pgha_deadline_expired(const struct pgha_deadline *d);
 
+/* Start d for a call made inside a time budget (a runbook step's) of which
+ * budget_ms milliseconds are left (-1: no budget). With seconds > 0 (the
+ * caller's own timeout) the call gets that, cut to the budget; otherwise
+ * it gets the budget, at most cap_s seconds when cap_s > 0, and default_s
+ * seconds when there is no budget. */
+void pgha_deadline_within(struct pgha_deadline *d, long long budget_ms, double seconds,
+			  double default_s, double cap_s);
+
 #endif

@@ -189,6 +189,40 @@ void pgha_cluster_free(struct pgha_cluster *c)
 	memset(c, 0, sizeof *c);
 }
 
+const struct pgha_member *pgha_cluster_member(const struct pgha_cluster *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_members; i++)
+		if (strcmp(c->members[i].name, name) == 0)
+			return &c->members[i];
+	return NULL;
+}
+
+void pgha_cluster_names(const struct pgha_cluster *c, char *out, size_t outlen)
+{
+	size_t used = 0;
+	if (!outlen)
+		return;
+	snprintf(out, outlen, "%s", c->n_members ? "" : "none");
+	for (size_t i = 0; i < c->n_members && used < outlen; i++) {
+		int w = snprintf(out + used, outlen - used, "%s%s", i ? ", " : "", c->members[i].name);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+void pgha_patroni_base_url(const char *url, char *out, size_t outlen)
+{
+	if (!outlen)
+		return;
+	snprintf(out, outlen, "%s", url);
+	size_t n = strlen(out);
+	while (n && out[n - 1] == '/')
+		out[--n] = '\0';
+	if (n >= 8 && strcmp(out + n - 8, "/patroni") == 0)
+		out[n - 8] = '\0';
+}
+
 bool pgha_member_is_replica(const struct pgha_member *m)
 {
 	return m->role == PGHA_MEMBER_REPLICA || m->role == PGHA_MEMBER_SYNC_STANDBY ||

@@ -102,6 +102,17 @@ int pgha_cluster_parse(const cJSON *root, struct pgha_cluster *c, char *err, siz
 
 void pgha_cluster_free(struct pgha_cluster *c);
 
+/* The member called name, or NULL. Borrowed from c. */
+const struct pgha_member *pgha_cluster_member(const struct pgha_cluster *c, const char *name);
+
+/* The member names, "n1, n2, n3" ("none" without members), cut to
+ * outlen. */
+void pgha_cluster_names(const struct pgha_cluster *c, char *out, size_t outlen);
+
+/* A node's base URL from its api_url or a base URL: "http://h:p/patroni",
+ * "http://h:p/" and "http://h:p" all give "http://h:p" (cut to outlen). */
+void pgha_patroni_base_url(const char *url, char *out, size_t outlen);
+
 /* "leader", "standby_leader", "sync_standby", "quorum_standby", "replica"
  * or "unknown". */
 const char *pgha_member_role_name(enum pgha_member_role role);

@@ -75,8 +75,9 @@ int pgha_pg_connect(struct pgha_pg *pg, const struct pgha_pg_params *p,
 	/* the server gives up a little before we do */
 	int64_t left = pgha_deadline_left_ms(deadline);
 	const char *theirs = user_options(p->dsn, &parsed);
-	int len = snprintf(options, sizeof options, "%s%s-c statement_timeout=%lld", theirs,
-			   theirs[0] ? " " : "", (long long)(left > 100 ? left - 50 : 50));
+	int len = snprintf(options, sizeof options, "%s%s-c statement_timeout=%lld%s%s", theirs,
+			   theirs[0] ? " " : "", (long long)(left > 100 ? left - 50 : 50),
+			   p->options ? " " : "", p->options ? p->options : "");
 	PQconninfoFree(parsed);
 	if (len < 0 || (size_t)len >= sizeof options) {
 		snprintf(pg->error, sizeof pg->error, "connection options are too long");

@@ -31,6 +31,9 @@ struct pgha_pg_params {
 	const char *user;
 	const char *dsn;      /* conninfo or URI; other fields override it */
 	const char *application_name; /* default "pgha" */
+	const char *options;  /* more server settings ("-c name=value ..."),
+				 sent after the user's options and our
+				 statement_timeout; NULL for none */
 };
 
 struct pgha_pg {

@@ -1,7 +1,9 @@
 /* rest.c: JSON REST client from the shared options (see rest.h). */
 #include "rest.h"
+#include "clusterfile.h"
 #include "error.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int pgha_rest_open(struct pgha_rest *r, const char *const *urls, size_t n_urls,
@@ -94,6 +96,98 @@ void pgha_rest_set_failure(struct pgha_result *r, int err, const struct pgha_com
 {
 	pgha_result_set(r, pgha_rest_failure_state(err, c), "%s%s",
 			unreachable && pgha_rest_unreachable(err) ? unreachable : "", msg);
+}
+
+int pgha_rest_open_cluster(struct pgha_rest *r, const struct pgha_clusterfile *cf, bool etcd,
+			   char *err, size_t errlen)
+{
+	struct pgha_common c;
+	memset(&c, 0, sizeof c);
+	c.auth_file = cf->auth_file;
+	c.cacert = cf->cacert;
+	c.cert = cf->cert;
+	c.key = cf->key;
+	c.insecure = cf->insecure;
+	if (etcd) {
+		int rc = pgha_rest_open(r, (const char *const *)cf->etcd, cf->n_etcd, &c, err, errlen);
+		r->http.auth = NULL; /* etcd takes a token (pgha_etcd_authenticate) */
+		return rc;
+	}
+	return pgha_rest_open(r, (const char *const *)cf->patroni, cf->n_patroni, &c, err, errlen);
+}
+
+int pgha_rest_get_json_ok(struct pgha_rest *r, const struct pgha_deadline *d, const char *path,
+			  cJSON **root, const char **endpoint, char *err, size_t errlen)
+{
+	struct pgha_http_response resp;
+	char url[4096], why[128], answered[512] = "", last[512] = "";
+	size_t n = r->http.n_endpoints, tried = 0;
+	int rc = PGHA_E_UNREACHABLE;
+
+	*root = NULL;
+	if (n == 0) {
+		pgha_errf(err, errlen, "no endpoint given");
+		return PGHA_E_INVALID;
+	}
+	if (!path || path[0] != '/') {
+		pgha_errf(err, errlen, "invalid request path");
+		return PGHA_E_INVALID;
+	}
+	pgha_http_response_init(&resp, 0);
+	for (size_t i = 0; i < n; i++) {
+		const char *ep = r->http.endpoints[i];
+		int64_t left = pgha_deadline_left_ms(d);
+		if (left <= 0) {
+			rc = PGHA_E_TIMEOUT;
+			if (!last[0])
+				pgha_errf(last, sizeof last, "deadline passed before contacting \"%s\"", ep);
+			break;
+		}
+		/* each endpoint not yet tried gets an equal share of the time */
+		struct pgha_deadline share = { pgha_now_ms() + left / (int64_t)(n - i) };
+		if ((size_t)snprintf(url, sizeof url, "%s%s", ep, path) >= sizeof url) {
+			pgha_errf(err, errlen, "URL for \"%s\" too long", ep);
+			rc = PGHA_E_INVALID;
+			break;
+		}
+		int one = pgha_http_request_url(&r->http, &share, "GET", url, NULL, &resp);
+		tried++;
+		if (one == PGHA_E_UNREACHABLE || one == PGHA_E_TIMEOUT) {
+			pgha_errf(last, sizeof last, "%s", resp.error);
+			if (one == PGHA_E_TIMEOUT || rc != PGHA_E_TIMEOUT)
+				rc = one;
+			continue;
+		}
+		if (one) {
+			pgha_errf(err, errlen, "%s", resp.error);
+			rc = one;
+			break;
+		}
+		if (resp.status == 200 &&
+		    pgha_json_parse(pgha_buf_str(&resp.body), resp.body.len, root, why, sizeof why) == 0) {
+			if (endpoint)
+				*endpoint = ep;
+			rc = 0;
+			break;
+		}
+		pgha_errf(answered, sizeof answered, "GET %s from \"%s\" answered HTTP %ld%s", path,
+			  ep, resp.status,
+			  resp.status != 200 ? "" : resp.body.len ? " with a body that is not JSON"
+								  : " with no body");
+	}
+	pgha_http_response_free(&resp);
+	if (rc == 0 || rc == PGHA_E_INVALID || rc == PGHA_E_NOMEM || rc == PGHA_E_TOOBIG)
+		return rc;
+	if (answered[0]) {
+		pgha_errf(err, errlen, "%s", answered);
+		return PGHA_E_PROTOCOL;
+	}
+	if (n == 1)
+		pgha_errf(err, errlen, "%s", last);
+	else
+		pgha_errf(err, errlen, "no endpoint answered in time (%zu of %zu tried); last: %s",
+			  tried, n, last);
+	return rc;
 }
 
 void pgha_rest_close(struct pgha_rest *r)

@@ -70,6 +70,31 @@ bool pgha_rest_unreachable(int err);
 void pgha_rest_set_failure(struct pgha_result *r, int err, const struct pgha_common *c,
 			   const char *unreachable, const char *msg);
 
+/* Set up a client for the cluster file's Patroni endpoints (etcd false)
+ * or its etcd endpoints (etcd true), with its auth_file and TLS settings
+ * (and nothing from the environment). For etcd no basic auth is sent:
+ * the credentials stay in r->creds for pgha_etcd_authenticate(), which
+ * trades them for a token (etcd's gateway reads any Authorization header
+ * as a token). Errors as pgha_rest_open(): for an
+ * empty list PGHA_E_INVALID, "no endpoint given". Free with
+ * pgha_rest_close() whatever the result. */
+struct pgha_clusterfile;
+int pgha_rest_open_cluster(struct pgha_rest *r, const struct pgha_clusterfile *cf, bool etcd,
+			   char *err, size_t errlen);
+
+/* GET path from each endpoint in turn until one answers HTTP 200 with a
+ * JSON body: unlike pgha_rest_get_json(), an endpoint that answers
+ * something else (Patroni's 502 on /config without a DCS, an HTML error
+ * page) does not end the request. Each endpoint gets an equal share of
+ * the time left. On 0, *root is the tree (caller frees) and *endpoint,
+ * when not NULL, the endpoint that answered (borrowed from the client).
+ * Errors: PGHA_E_PROTOCOL when some endpoint answered, but none with 200
+ * and JSON (err: the last such answer, `GET /config from "URL" answered
+ * HTTP 502`); PGHA_E_UNREACHABLE / PGHA_E_TIMEOUT when none answered;
+ * PGHA_E_TOOBIG, PGHA_E_NOMEM, PGHA_E_INVALID (a bad path). */
+int pgha_rest_get_json_ok(struct pgha_rest *r, const struct pgha_deadline *d, const char *path,
+			  cJSON **root, const char **endpoint, char *err, size_t errlen);
+
 void pgha_rest_close(struct pgha_rest *r);
 
 #endif

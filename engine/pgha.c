@@ -5,6 +5,7 @@
  *   pgha run RUNBOOK ...  run a runbook (engine/run.c)
  *   pgha runbooks         list the runbooks in the search path
  *   pgha show RUNBOOK     a runbook's parameters and steps
+ *   pgha journal [RUN]    the runs in the journal, or one run's story
  *   pgha --help | --version
  *
  * Subcommands are a table: a later one (run, runbooks, show) is one line
@@ -13,6 +14,7 @@
  */
 #include <config.h>
 
+#include "journal.h"
 #include "run.h"
 #include "status.h"
 
@@ -35,6 +37,8 @@ static const struct command commands[] = {
 	  pgha_runbooks_main, pgha_runbooks_help },
 	{ "show", "show a runbook's parameters and steps with their gates",
 	  pgha_show_main, pgha_show_help },
+	{ "journal", "list the runs in the journal, or tell one run's story",
+	  pgha_journal_main, pgha_journal_help },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,8 +1,11 @@
 #!/bin/bash
 # engine.t: the runbook engine (pgha run / runbooks / show) on the small test
 # runbooks of tests/runbooks/. Needs no cluster: the cluster file is a
-# temporary one written here. Gates are answered through a pty
-# (/usr/bin/python3's pty module), so /dev/tty is the pty.
+# temporary one written here, without etcd, so runs go without the cluster
+# lock (tests/integration/lock.t has the lock against the sandbox's etcd).
+# Gates are answered through a pty (/usr/bin/python3's pty module), so
+# /dev/tty is the pty. Also: kill -9 and SIGTERM in the middle of a run,
+# --resume, pgha journal, the progress line on a terminal.
 
 top_srcdir=${PGHA_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${PGHA_TOP_BUILDDIR:-$top_srcdir}
@@ -23,6 +26,12 @@ unset PGHA_RUNBOOK_PATH
 R=(--runbook-dir "$RB" --journal-dir "$J")
 
 cat >"$T/cluster.conf" <<'EOF'
+[cluster]
+scope = e6scope
+patroni = http://127.0.0.1:1, http://127.0.0.1:2
+EOF
+# the same with an etcd that does not answer
+cat >"$T/cluster-etcd.conf" <<'EOF'
 [cluster]
 scope = e6scope
 patroni = http://127.0.0.1:1, http://127.0.0.1:2
@@ -135,6 +144,7 @@ rm -f "$OUTF"
 notty "$PGHA" run basic out="$OUTF" --yes "${R[@]}"
 is "$RC" 0 "--yes runs every step without a terminal"
 is "$(mutated)" "run prepare,run apply,run finish," "--yes: all steps ran in order"
+like "$OUT" '^pgha: step 2/3 "apply" done in [0-9]+\.[0-9] s$' "each step's end says how long it took"
 
 # --- failure and rollback --------------------------------------------------
 rm -f "$OUTF"
@@ -208,5 +218,181 @@ ok $? "every journal line is JSON with start, checks, gates, steps, end"
 unlike "$(cat "$jf")" 'topsecret99' "the password is not in the journal"
 sha=$(sha256sum "$RB/basic.lua" | cut -d' ' -f1)
 like "$(head -n 1 "$jf")" "\"sha256\":\"$sha\"" "the journal records the runbook's SHA-256"
+
+# --- the cluster lock without etcd ----------------------------------------------
+rm -f "$OUTF"
+run "$PGHA" run basic out="$OUTF" -c "$T/cluster.conf" --yes "${R[@]}"
+is "$RC" 0 "a cluster file without etcd: the run goes on"
+is "$(printf '%s\n' "$OUT" | grep -c 'warning: no etcd in the cluster file: running without the cluster lock')" 1 \
+	"warned once that it runs without the cluster lock"
+like "$(cat "$(lastjournal)")" '"event":"lock","acquired":false,"reason":"no etcd in the cluster file"' \
+	"the journal says the lock was not taken, and why"
+rm -f "$OUTF"
+run "$PGHA" run basic out="$OUTF" -c "$T/cluster-etcd.conf" --yes "${R[@]}"
+is "$RC" 3 "etcd listed but not answering: refused (exit 3)"
+like "$OUT" '^pgha: refused: could not take the cluster lock /pgha/lock/e6scope in etcd: could not connect to "http://127.0.0.1:3".*; nothing was run$' \
+	"says which lock and why"
+ok "$([ ! -e "$OUTF" ]; echo $?)" "nothing ran without the lock"
+run "$PGHA" run basic out="$OUTF" -c "$T/cluster-etcd.conf" --dry-run "${R[@]}"
+is "$RC" 0 "a dry-run takes no lock"
+
+# --- progress ------------------------------------------------------------------------
+answer "" "$PGHA" run progress --yes "${R[@]}"
+is "$RC" 0 "progress runbook on a terminal: exit 0"
+like "$OUT" $'\r''  waiting for the moon \(1 s\)' "on a terminal: wait.until's what and the seconds, rewritten with \\r"
+o=$(printf '%s' "$OUT" | tr -d '\r')
+like "$o" $'\n''pgha: \[info\] after the wait' "a log line after the progress line starts on a line of its own"
+like "$o" $'\n''pgha: step 1/1 "wait" done in [12]\.[0-9] s' "the step's end on a line of its own too"
+run "$PGHA" run progress --yes "${R[@]}"
+unlike "$OUT" 'waiting for' "no progress line when stderr is not a terminal"
+like "$OUT" '^pgha: step 1/1 "wait" done in [12]\.[0-9] s$' "the step's time, terminal or not"
+
+# --- kill -9 in the middle, then --resume -----------------------------------------
+# wait_for FILE REGEX: until a line of FILE matches (10 s)
+wait_for() {
+	local _
+	for _ in $(seq 100); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+runid_of() { sed -n 's/^pgha: run \([^ :]*\): .*/\1/p' "$1" | head -n 1; }
+HOLD=$T/hold
+rm -f "$OUTF"
+touch "$HOLD"
+"$PGHA" run slow out="$OUTF" hold="$HOLD" token=s3cret-tok -c "$T/cluster.conf" --yes "${R[@]}" \
+	>"$T/bg" 2>&1 &
+bg=$!
+wait_for "$OUTF" '^start two$'
+ok $? "the run is in step two"
+id=$(runid_of "$T/bg")
+like "$id" '^[0-9]{8}T[0-9]{6}Z-[0-9]+-[0-9a-f]{4}$' "its run id"
+run "$PGHA" run --resume "$id" token=s3cret-tok -c "$T/cluster.conf" --yes --journal-dir "$J"
+is "$RC" 3 "resuming a run that is still going on: refused (exit 3)"
+like "$OUT" "refused: run $id is still going on" "says that it is still going on"
+{ kill -9 "$bg"; wait "$bg"; } 2>/dev/null
+rm -f "$HOLD"
+run "$PGHA" journal --journal-dir "$J"
+like "$OUT" "^$id +[0-9-]+ [0-9:]+ +slow 1\.0\.0 +[^ ]+ +unfinished$" "pgha journal: the killed run is unfinished"
+run "$PGHA" run --resume "$id" -c "$T/cluster.conf" --yes --journal-dir "$J"
+is "$RC" 4 "resume without the secret parameter: exit 4"
+like "$OUT" 'parameter "token" is a secret the journal does not keep: give it again \(token=\.\.\.\)' \
+	"asks for the masked secret again"
+run "$PGHA" run --resume "$id" token=s3cret-tok note=changed -c "$T/cluster.conf" --yes --journal-dir "$J"
+is "$RC" 4 "resume changing a recorded parameter: exit 4"
+like "$OUT" 'parameter "note" cannot be changed on resume: the run started with note=plain' \
+	"a recorded parameter cannot change"
+is "$(mutated)" "run one,start two," "nothing ran during the refused resumes"
+run "$PGHA" run --resume "$id" token=s3cret-tok note=plain -c "$T/cluster.conf" --yes --journal-dir "$J"
+is "$RC" 0 "resume finishes the run (the same value of a recorded parameter is fine)"
+like "$OUT" "resuming run $id: slow 1\.0\.0 at step 2/3 \"two\" \(1 step\(s\) done\)" \
+	"resume starts at the first step without a successful end"
+is "$(mutated)" "run one,start two,start two,end two,run three token=s3cret-tok note=plain," \
+	"step one did not run again; step two ran again from its start, then three"
+jf=$J/$id.jsonl
+"$PY" - "$jf" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+ev = [(r["event"], r.get("step")) for r in recs]
+names = [e for e, _ in ev]
+assert names[0] == "start" and names[-1] == "end", names
+assert names.count("start") == 1 and names.count("resume") == 1, names
+assert len({r["run"] for r in recs}) == 1, "one run id in the whole file"
+i = names.index("resume")
+before, after = ev[:i], ev[i + 1:]
+assert ("step_end", 1) in before and ("step_start", 2) in before, before
+assert ("step_end", 2) not in before, before
+assert after[:2] == [("lock", None), ("step_start", 2)] and ("check", 2) in after, after
+assert ("step_end", 2) in after and ("step_end", 3) in after, after
+assert all(s != 1 for e, s in after), "step 1 again after the resume"
+res = recs[i]
+assert res["user"] and res["host"] and res["pid"] != recs[0]["pid"] and res["step"] == 2, res
+assert recs[-1]["state"] == "success" and recs[-1]["exit"] == 0, recs[-1]
+assert recs[0]["params"]["token"] == "********", recs[0]["params"]
+EOF
+ok $? "the journal tells the whole story: start, step one, two started; resume, check of two, two, three, end"
+unlike "$(cat "$jf")" 's3cret-tok' "the secret given again is not in the journal"
+
+run "$PGHA" journal "$id" --journal-dir "$J"
+is "$RC" 0 "pgha journal RUN_ID: exit 0"
+like "$FIRST" "^run $id: success " "its first line: the run and its state"
+like "$OUT" ' start +slow 1\.0\.0 by [^ ]+ on host [^ ]+, pid [0-9]+, --yes .*params:.* token=\*{8}' \
+	"the start: runbook, user, host, pid, masked params"
+like "$OUT" ' resume +by [^ ]+ on host [^ ]+, pid [0-9]+, from step 2 "two"$' "the resume"
+like "$OUT" ' check +step 2 "two": ok: two is ready$' "the check run again after the resume"
+like "$OUT" ' step_end +step 3 "three": ok \([0-9.]+ s\)$' "a step's end with its time"
+like "$OUT" ' end +success \(exit 0\)$' "the end"
+is "$(printf '%s\n' "$OUT" | grep -c '^20[0-9-]*T[0-9:.]*Z ')" "$(wc -l <"$jf")" "one line per record"
+run "$PGHA" journal nosuch --journal-dir "$J"
+is "$RC" 4 "pgha journal of an unknown run: exit 4"
+
+run "$PGHA" run --resume "$id" token=x -c "$T/cluster.conf" --yes --journal-dir "$J"
+is "$RC" 3 "resuming a run that ended: refused (exit 3)"
+like "$OUT" "^pgha: refused: run $id has ended \(final state success, exit 0\)" "says its final state"
+
+# --- resume refused after the runbook changed ---------------------------------------
+mkdir -p "$T/rb"
+HOLD2=$T/hold2
+cp "$RB/slow.lua" "$T/rb/slow.lua"
+rm -f "$OUTF"
+touch "$HOLD2"
+"$PGHA" run slow out="$OUTF" hold="$HOLD2" --yes --runbook-dir "$T/rb" --journal-dir "$J" >"$T/bg" 2>&1 &
+bg=$!
+wait_for "$OUTF" '^start two$'
+id2=$(runid_of "$T/bg")
+{ kill -9 "$bg"; wait "$bg"; } 2>/dev/null
+rm -f "$HOLD2"
+old=$(sha256sum "$T/rb/slow.lua" | cut -d' ' -f1)
+printf -- '-- changed after the run started\n' >>"$T/rb/slow.lua"
+new=$(sha256sum "$T/rb/slow.lua" | cut -d' ' -f1)
+run "$PGHA" run --resume "$id2" token=t0 --yes --journal-dir "$J"
+is "$RC" 3 "resume after the runbook file changed: refused (exit 3)"
+like "$OUT" "the runbook changed since run $id2 started: \"$T/rb/slow.lua\" has sha256 $new now, the run started with sha256 $old; nothing was run" \
+	"names the file and both hashes"
+is "$(mutated)" "run one,start two," "nothing ran"
+run "$PGHA" run --resume "$id2" slow token=t0 --runbook-dir "$RB" --yes --journal-dir "$J"
+is "$RC" 0 "resume naming a runbook with the recorded content (same SHA-256): it finishes"
+is "$(mutated)" "run one,start two,start two,end two,run three token=t0 note=plain," "from step two on"
+
+# --- SIGTERM and SIGINT in the middle ------------------------------------------------
+HOLD3=$T/hold3
+rm -f "$OUTF"
+touch "$HOLD3"
+"$PGHA" run slow out="$OUTF" hold="$HOLD3" -c "$T/cluster.conf" --yes "${R[@]}" >"$T/bg" 2>&1 &
+bg=$!
+wait_for "$OUTF" '^start two$'
+id3=$(runid_of "$T/bg")
+sleep 0.3
+kill -TERM "$bg"
+wait "$bg"
+is "$?" 2 "SIGTERM in a step: exit 2"
+like "$(cat "$T/bg")" "^pgha: run $id3 interrupted in step 2 \"two\"; resume with: pgha run --resume $id3 -c $T/cluster.conf --journal-dir $J$" \
+	"says where it stopped and how to resume"
+pgrep -f "slow-hold $HOLD3" >/dev/null
+is "$?" 1 "exec.run's child was killed"
+is "$(mutated)" "run one,start two," "nothing was undone"
+like "$(tail -n 1 "$J/$id3.jsonl")" '"event":"interrupted","step":2,"name":"two","phase":"run","signal":15' \
+	"the journal ends with interrupted: step 2, phase run, signal 15"
+run "$PGHA" journal --journal-dir "$J"
+like "$OUT" "^$id3 .* interrupted$" "pgha journal: interrupted"
+like "$(printf '%s\n' "$OUT" | sed -n 2p)" "^$id3 " "pgha journal: newest first"
+is "$(printf '%s\n' "$OUT" | grep -c '^20')" "$(ls "$J"/*.jsonl | wc -l)" "pgha journal: one line per run"
+rm -f "$HOLD3"
+run "$PGHA" run --resume "$id3" token=t0 -c "$T/cluster.conf" --yes --journal-dir "$J"
+is "$RC" 0 "the interrupted run resumes and finishes"
+is "$(mutated)" "run one,start two,start two,end two,run three token=t0 note=plain," "from step two on"
+
+rm -f "$OUTF"
+"$PGHA" run basic out="$OUTF" pause=30s --yes "${R[@]}" >"$T/bg" 2>&1 &
+bg=$!
+wait_for "$OUTF" '^run apply$'
+sleep 0.3
+kill -INT "$bg"
+wait "$bg"
+is "$?" 2 "SIGINT in time.sleep: exit 2"
+like "$(cat "$T/bg")" 'interrupted in step 3 "finish"; resume with: pgha run --resume ' "interrupted in step 3"
+like "$(tail -n 1 "$(lastjournal)")" '"event":"interrupted","step":3,"name":"finish","phase":"run","signal":2' \
+	"the journal says signal 2 in step 3"
 
 done_testing

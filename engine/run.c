@@ -64,6 +64,7 @@
 
 #define MAX_DIRS 16
 #define ERRS_LIMIT (64 * 1024)
+#define WHEN_BUDGET 30.0 /* seconds for a step's when() and timeout() */
 #define MASKED "********"
 
 struct run {
@@ -82,6 +83,7 @@ struct run {
 	struct pgha_lock *lock;      /* NULL when not held */
 	int lock_ttl;
 	bool resumed;                /* may take back its own dead lock */
+	bool *skipped;               /* per step: its when() said no (owned) */
 	const char *cluster_file;    /* as given or recorded, for the hint */
 	const char *journal_dir;     /* --journal-dir as given, or NULL */
 
@@ -208,6 +210,18 @@ static void print_error(struct run *r, const char *prefix, const char *msg)
 }
 
 static bool interrupted_now(void) { return pgha_lua_interrupted() != 0; }
+
+/* The first line of msg, in a static buffer (for one-line reports). */
+static const char *first_line(const char *msg)
+{
+	static char line[1024];
+	size_t n = strcspn(msg, "\n");
+	if (n >= sizeof line)
+		n = sizeof line - 1;
+	memcpy(line, msg, n);
+	line[n] = '\0';
+	return line;
+}
 
 enum outcome { RAISED = -1, FALSY = 0, TRUTHY = 1 };
 
@@ -590,6 +604,137 @@ static int interrupted(struct run *r, size_t i, const char *phase)
 	return PGHA_RUN_NEEDS_HUMAN;
 }
 
+/* --- when, timeout(ctx), ctx.state ---------------------------------------- */
+
+/* Evaluate a step's when(ctx): 1 the step runs, 0 it is skipped, -1 when
+ * raised; why gets its second result (or the error). */
+static int step_wanted(struct run *r, size_t i, char *why, size_t whylen)
+{
+	why[0] = '\0';
+	if (!r->rb.steps[i].has_when)
+		return 1;
+	enum outcome o = call_step(r, i, "when", false, "when is read-only",
+				   WHEN_BUDGET, why, whylen, NULL);
+	if (o == RAISED)
+		return -1;
+	if (o == FALSY && (strcmp(why, "returned nil") == 0 || strcmp(why, "returned false") == 0))
+		why[0] = '\0';
+	return o == TRUTHY;
+}
+
+/* A step whose timeout is a function of ctx: call it and keep the result
+ * as the step's timeout. Returns 0, or -1 with msg set. */
+static int step_timeout(struct run *r, size_t i, char *msg, size_t msglen)
+{
+	struct pgha_rb_step *s = &r->rb.steps[i];
+	if (!s->timeout_fn)
+		return 0;
+	lua_State *L = pgha_lua_state(r->h);
+	char what[512];
+	snprintf(what, sizeof what, "step \"%s\" timeout", s->name);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->rb.ref);
+	lua_getfield(L, -1, "steps");
+	lua_rawgeti(L, -1, (lua_Integer)i + 1);
+	lua_getfield(L, -1, "timeout");
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->ctx_ref);
+	pgha_lua_phase(r->h, what, false, "timeout is read-only");
+	pgha_lua_budget(r->h, WHEN_BUDGET, what);
+	int rc = pgha_lua_pcall(r->h, 1, 1, msg, msglen);
+	pgha_lua_budget(r->h, 0, "runbook");
+	pgha_lua_phase(r->h, "the engine", false, "only run and undo may mutate");
+	if (rc != LUA_OK) {
+		lua_pop(L, 3);
+		return -1;
+	}
+	int isnum = 0;
+	double v = lua_tonumberx(L, -1, &isnum);
+	lua_pop(L, 4);
+	if (!isnum || !(v >= 0.001 && v <= 86400)) {
+		snprintf(msg, msglen, "step \"%s\": timeout(ctx) must return a number of seconds "
+			 "from 0.001 to 86400", s->name);
+		return -1;
+	}
+	s->timeout = v;
+	return 0;
+}
+
+/* In a protected call: arg 1 the ctx table, arg 2 a cJSON ** to fill with
+ * ctx.state as JSON (left NULL when it is empty); raises with the reason
+ * when it cannot be encoded. */
+static int encode_state(lua_State *L)
+{
+	cJSON **out = lua_touserdata(L, 2);
+	lua_getfield(L, 1, "state");
+	if (!lua_istable(L, -1))
+		return 0;
+	lua_pushnil(L);
+	if (lua_next(L, -2) == 0)
+		return 0;
+	lua_pop(L, 2);
+	*out = pgha_lua_to_json(L, -1);
+	if (!*out)
+		return lua_error(L);
+	return 0;
+}
+
+/* ctx.state as JSON for the step_end record; NULL when empty, or (with a
+ * warning) when it cannot be encoded. */
+static cJSON *state_json(struct run *r)
+{
+	lua_State *L = pgha_lua_state(r->h);
+	cJSON *j = NULL;
+	lua_pushcfunction(L, encode_state);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->ctx_ref);
+	lua_pushlightuserdata(L, &j);
+	if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+		say(r, "pgha: warning: ctx.state cannot be journaled (%s): a resume will not have it\n",
+		    lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+		lua_pop(L, 1);
+		cJSON_Delete(j);
+		j = NULL;
+	}
+	return j;
+}
+
+/* Restore ctx.state from the newest step_end that journaled one. */
+static void state_restore(struct run *r, const cJSON *recs)
+{
+	const cJSON *rec, *last = NULL;
+	cJSON_ArrayForEach(rec, recs) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "state");
+		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(rec, "event");
+		if (cJSON_IsObject(st) && cJSON_IsString(ev) && strcmp(ev->valuestring, "step_end") == 0)
+			last = st;
+	}
+	if (!last)
+		return;
+	lua_State *L = pgha_lua_state(r->h);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->ctx_ref);
+	pgha_lua_push_json(L, last);
+	lua_setfield(L, -2, "state");
+	lua_pop(L, 1);
+}
+
+/* Steps skipped by when() in the journal (a resume). */
+static void skipped_restore(struct run *r, const cJSON *recs)
+{
+	const cJSON *rec;
+	cJSON_ArrayForEach(rec, recs) {
+		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(rec, "event");
+		double step = 0;
+		if (cJSON_IsString(ev) && strcmp(ev->valuestring, "skipped") == 0 &&
+		    pgha_json_double(rec, "step", &step) == 0 && step >= 1 &&
+		    step <= (double)r->n_steps)
+			r->skipped[(size_t)step - 1] = true;
+	}
+}
+
+/* Did step k change anything that an undo should put back? */
+static bool step_changed(const struct run *r, size_t k)
+{
+	return r->rb.steps[k].has_run && !r->skipped[k];
+}
+
 /* --- rollback ------------------------------------------------------------ */
 
 /* Undo steps done-1 .. 0. Returns true when all were undone. */
@@ -603,6 +748,8 @@ static bool rollback(struct run *r, size_t done)
 		const struct pgha_rb_step *s = &r->rb.steps[k];
 		char msg[4096], why[1024];
 		const char *stop = NULL;
+		if (!step_changed(r, k))
+			continue; /* checked or skipped: nothing to put back */
 		if (interrupted_now())
 			stop = "the run was interrupted";
 		else if (!s->has_undo)
@@ -647,7 +794,9 @@ static bool rollback(struct run *r, size_t done)
 		struct pgha_buf left;
 		pgha_buf_init(&left, 64 * 1024);
 		for (size_t m = k + 1; m-- > 0;)
-			pgha_buf_printf(&left, " undo \"%s\"%s", r->rb.steps[m].name, m ? "," : "");
+			if (step_changed(r, m))
+				pgha_buf_printf(&left, "%s undo \"%s\"", left.len ? "," : "",
+						r->rb.steps[m].name);
 		say(r, "pgha: left to do by hand, in this order:%s\n", pgha_buf_str(&left));
 		pgha_buf_free(&left);
 		cJSON *o = jstep(k, s->name);
@@ -662,9 +811,12 @@ static bool rollback(struct run *r, size_t done)
 /* After a failure with done steps completed. */
 static int fail(struct run *r, size_t done)
 {
+	bool changed = false;
+	for (size_t k = 0; k < done; k++)
+		changed = changed || step_changed(r, k);
 	if (rollback(r, done)) {
 		say(r, "pgha: run %s failed%s\n", r->run_id,
-		    done ? "; every completed step was undone" : "; nothing had been changed");
+		    changed ? "; every completed step was undone" : "; nothing had been changed");
 		return finish(r, PGHA_RUN_ROLLED_BACK, "rolled_back");
 	}
 	say(r, "pgha: run %s failed and NEEDS A HUMAN: the rollback is incomplete (journal: %s)\n",
@@ -684,6 +836,23 @@ static int dry_run(struct run *r)
 		const struct pgha_rb_step *s = &r->rb.steps[i];
 		char msg[4096], word[256];
 		printf("step %zu/%zu %s\n", i + 1, r->n_steps, s->name);
+		int wanted = step_wanted(r, i, msg, sizeof msg);
+		if (wanted < 0 || step_timeout(r, i, msg, sizeof msg) != 0) {
+			if (interrupted_now()) {
+				journal_interrupted(r, i, "when");
+				return PGHA_RUN_NEEDS_HUMAN;
+			}
+			printf("  FAILED: %s\n", first_line(msg));
+			print_error(r, "step set-up raised", msg);
+			failed++;
+			continue;
+		}
+		if (!wanted) {
+			printf("  skipped%s%s\n", msg[0] ? ": " : "", first_line(msg));
+			continue;
+		}
+		if (s->has_when && msg[0])
+			printf("  when: %s\n", first_line(msg));
 		if (s->has_check) {
 			enum outcome o = call_step(r, i, "check", false,
 						   "a dry-run changes nothing; check and verify are read-only",
@@ -763,6 +932,37 @@ static int exec_steps(struct run *r, size_t first)
 		char msg[8192];
 		if (interrupted_now())
 			return interrupted(r, i, "between steps");
+		int wanted = step_wanted(r, i, msg, sizeof msg);
+		if (wanted >= 0 && step_timeout(r, i, msg, sizeof msg) != 0)
+			wanted = -1;
+		if (interrupted_now())
+			return interrupted(r, i, "when");
+		if (wanted < 0) {
+			char pre[600];
+			snprintf(pre, sizeof pre, "step %zu \"%s\": when/timeout raised", i + 1, s->name);
+			print_error(r, pre, msg);
+			cJSON *j = jstep(i, s->name);
+			cJSON_AddStringToObject(j, "error", msg);
+			jlog(r, "error", j);
+			return done ? fail(r, done) : finish(r, PGHA_RUN_REFUSED, "refused");
+		}
+		if (!wanted) {
+			say(r, "pgha: step %zu/%zu \"%s\" skipped%s%s\n", i + 1, r->n_steps, s->name,
+			    msg[0] ? ": " : "", first_line(msg));
+			r->skipped[i] = true;
+			cJSON *j = jstep(i, s->name);
+			cJSON_AddStringToObject(j, "reason", msg);
+			jlog(r, "skipped", j);
+			j = jstep(i, s->name);
+			cJSON_AddBoolToObject(j, "ok", true);
+			cJSON_AddBoolToObject(j, "skipped", true);
+			cJSON *st = state_json(r);
+			if (st)
+				cJSON_AddItemToObject(j, "state", st);
+			jlog(r, "step_end", j);
+			done++;
+			continue;
+		}
 		say(r, "pgha: step %zu/%zu \"%s\"\n", i + 1, r->n_steps, s->name);
 		jlog(r, "step_start", jstep(i, s->name));
 		int64_t t0 = pgha_now_ms();
@@ -775,6 +975,9 @@ static int exec_steps(struct run *r, size_t first)
 			cJSON_AddBoolToObject(j, "ok", o == TRUTHY);
 			cJSON_AddStringToObject(j, "message", msg);
 			jlog(r, "check", j);
+			if (o == TRUTHY && msg[0])
+				say(r, "pgha: step %zu/%zu \"%s\" check: ok: %s\n", i + 1, r->n_steps, s->name,
+				    first_line(msg));
 			if (o != TRUTHY) {
 				char pre[600];
 				snprintf(pre, sizeof pre, "step %zu \"%s\": check failed", i + 1, s->name);
@@ -829,8 +1032,12 @@ static int exec_steps(struct run *r, size_t first)
 				return interrupted(r, i, "run");
 			if (ok && s->has_run)
 				ran = true;
-			if (ok && s->has_verify)
+			if (ok && s->has_verify) {
 				ok = verify_ok(r, i, msg, sizeof msg);
+				if (ok && msg[0] && !interrupted_now())
+					say(r, "pgha: step %zu/%zu \"%s\" verified: %s\n", i + 1, r->n_steps,
+					    s->name, first_line(msg));
+			}
 			if (interrupted_now())
 				return interrupted(r, i, "verify");
 			if (!ok) {
@@ -847,6 +1054,9 @@ static int exec_steps(struct run *r, size_t first)
 		cJSON *j = jstep(i, s->name);
 		cJSON_AddBoolToObject(j, "ok", ok);
 		cJSON_AddNumberToObject(j, "seconds", (double)(int64_t)(took * 1000.0) / 1000.0);
+		cJSON *st = state_json(r);
+		if (st)
+			cJSON_AddItemToObject(j, "state", st);
 		jlog(r, "step_end", j);
 		/* a step whose run succeeded but whose verify did not has
 		 * changed things: its own undo runs first */
@@ -862,6 +1072,48 @@ static int exec_steps(struct run *r, size_t first)
 
 /* --- set-up -------------------------------------------------------------- */
 
+static void push_argv(lua_State *L, char *const *argv)
+{
+	lua_newtable(L);
+	for (lua_Integer k = 0; argv[k]; k++) {
+		lua_pushstring(L, argv[k]);
+		lua_rawseti(L, -2, k + 1);
+	}
+}
+
+/* ctx.cluster.nodes: NAME = { host, port, data_dir, stop = argv, start =
+ * argv }, from the cluster file's [node NAME] sections. */
+static void push_nodes(struct run *r)
+{
+	lua_State *L = pgha_lua_state(r->h);
+	lua_newtable(L);
+	for (size_t i = 0; i < r->cf.n_nodes; i++) {
+		const struct pgha_cf_node *n = &r->cf.nodes[i];
+		lua_newtable(L);
+		if (n->host) {
+			lua_pushstring(L, n->host);
+			lua_setfield(L, -2, "host");
+		}
+		if (n->port) {
+			lua_pushinteger(L, n->port);
+			lua_setfield(L, -2, "port");
+		}
+		if (n->data_dir) {
+			lua_pushstring(L, n->data_dir);
+			lua_setfield(L, -2, "data_dir");
+		}
+		if (n->stop) {
+			push_argv(L, n->stop);
+			lua_setfield(L, -2, "stop");
+		}
+		if (n->start) {
+			push_argv(L, n->start);
+			lua_setfield(L, -2, "start");
+		}
+		lua_setfield(L, -2, n->name);
+	}
+}
+
 static void push_ctx(struct run *r)
 {
 	lua_State *L = pgha_lua_state(r->h);
@@ -873,6 +1125,8 @@ static void push_ctx(struct run *r)
 	lua_setfield(L, -2, "dry_run");
 	lua_pushstring(L, r->run_id);
 	lua_setfield(L, -2, "run_id");
+	lua_newtable(L);
+	lua_setfield(L, -2, "state");
 	if (r->have_cf) {
 		lua_newtable(L);
 		lua_pushstring(L, r->cf.scope);
@@ -891,6 +1145,16 @@ static void push_ctx(struct run *r)
 			lua_rawseti(L, -2, (lua_Integer)i + 1);
 		}
 		lua_setfield(L, -2, "etcd");
+		push_nodes(r);
+		lua_setfield(L, -2, "nodes");
+		if (r->cf.backup_dir) {
+			lua_pushstring(L, r->cf.backup_dir);
+			lua_setfield(L, -2, "backup_dir");
+		}
+		if (r->cf.archive_dir) {
+			lua_pushstring(L, r->cf.archive_dir);
+			lua_setfield(L, -2, "archive_dir");
+		}
 		lua_setfield(L, -2, "cluster");
 	}
 	r->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -1089,6 +1353,18 @@ static int load_cluster(struct run *r, const char *file)
 	return 0;
 }
 
+/* The loaded runbook's step count and the per-step run state. */
+static int set_steps(struct run *r)
+{
+	r->n_steps = r->rb.n_steps;
+	r->skipped = calloc(r->n_steps ? r->n_steps : 1, sizeof *r->skipped);
+	if (!r->skipped) {
+		fprintf(stderr, "pgha: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* A new run: runbook, cluster, parameters, a new journal. Returns 0 or
  * the exit code. */
 static int setup_new(struct run *r, const struct opts *o, const char *jdir)
@@ -1097,7 +1373,8 @@ static int setup_new(struct run *r, const struct opts *o, const char *jdir)
 	int code = open_runbook(o, o->rest[0], &r->h, &r->rb, host_log, r);
 	if (code != 0)
 		return code;
-	r->n_steps = r->rb.n_steps;
+	if (set_steps(r) != 0)
+		return PGHA_RUN_USAGE;
 	if (pgha_sha256_file(r->rb.path, r->sha, err, sizeof err) != 0) {
 		fprintf(stderr, "pgha: %s\n", err);
 		return PGHA_RUN_USAGE;
@@ -1387,8 +1664,9 @@ static int setup_resume(struct run *r, const struct opts *o, const char *jdir, s
 		code = load_runbook(file, &r->h, &r->rb, host_log, r);
 	if (code == 0 && strcmp(r->rb.name, rec_name) != 0)
 		code = refuse_resume("run %s ran runbook \"%s\", not \"%s\"", id, rec_name, r->rb.name);
+	if (code == 0 && set_steps(r) != 0)
+		code = PGHA_RUN_USAGE;
 	if (code == 0) {
-		r->n_steps = r->rb.n_steps;
 		const char *cfile = o->cluster_file ? o->cluster_file : rec_cf;
 		if (o->cluster_file && !rec_cf)
 			code = refuse_resume("run %s ran without a cluster file: resume it without -c",
@@ -1443,6 +1721,8 @@ static int setup_resume(struct run *r, const struct opts *o, const char *jdir, s
 		snprintf(r->run_id, sizeof r->run_id, "%s", id);
 		r->resumed = true;
 		push_ctx(r);
+		state_restore(r, recs);
+		skipped_restore(r, recs);
 		cJSON *o2 = *first < r->n_steps ? jstep(*first, r->rb.steps[*first].name)
 						: cJSON_CreateObject();
 		add_identity(o2);
@@ -1557,6 +1837,7 @@ int pgha_run_main(int argc, char **argv)
 	pgha_runbook_free(&r.rb);
 	pgha_lua_free(r.h);
 	pgha_clusterfile_free(&r.cf);
+	free(r.skipped);
 	return code;
 }
 
@@ -1696,10 +1977,15 @@ int pgha_show_main(int argc, char **argv)
 		printf("\nsteps:\n");
 		for (size_t i = 0; i < rb.n_steps; i++) {
 			const struct pgha_rb_step *s = &rb.steps[i];
-			printf("  %zu. %s [%s%s%s%s] timeout %gs, retries %d\n", i + 1, s->name,
-			       s->has_check ? " check" : "", s->has_run ? " run" : "",
-			       s->has_verify ? " verify" : "", s->has_undo ? " undo" : " (no undo)",
-			       s->timeout, s->retries);
+			char tmo[64];
+			if (s->timeout_fn)
+				snprintf(tmo, sizeof tmo, "timeout from the parameters");
+			else
+				snprintf(tmo, sizeof tmo, "timeout %gs", s->timeout);
+			printf("  %zu. %s [%s%s%s%s%s] %s, retries %d\n", i + 1, s->name,
+			       s->has_when ? " when" : "", s->has_check ? " check" : "",
+			       s->has_run ? " run" : "", s->has_verify ? " verify" : "",
+			       s->has_undo ? " undo" : " (no undo)", tmo, s->retries);
 			if (s->gate)
 				printf("      gate: %s%s\n", s->gate, s->type_word ? " (type a word to confirm)" : "");
 		}

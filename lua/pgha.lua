@@ -47,6 +47,26 @@ function M.is_running(m)
 	return m.state == "running" or m.state == "streaming"
 end
 
+-- A member's state as its own Patroni says it now (GET /patroni), which is
+-- what Patroni's switchover pre-check asks too; /cluster's copy in the DCS
+-- lags by up to loop_wait ("starting" while it already streams). Falls
+-- back to the DCS copy when the node does not answer.
+function M.live_state(m)
+	local doc = patroni.node(m.name)
+	if type(doc) == "table" and type(doc.state) == "string" then return doc.state end
+	return m.state
+end
+
+function M.is_running_live(m)
+	local st = M.live_state(m)
+	return st == "running" or st == "streaming", st
+end
+
+-- Does the member's Patroni answer its REST API right now?
+function M.patroni_alive(name)
+	return type(patroni.node(name)) == "table"
+end
+
 local function sorted_names(t)
 	local names = {}
 	for name in pairs(t) do names[#names + 1] = name end

@@ -68,8 +68,10 @@ local function assess(ctx)
 			reasons[#reasons + 1] = m.name .. " is tagged nofailover"
 		elseif not f then
 			reasons[#reasons + 1] = m.name .. ": PostgreSQL does not answer"
-		elseif not pgha.is_running(m) then
-			reasons[#reasons + 1] = m.name .. " is " .. tostring(m.state)
+		elseif not pgha.patroni_alive(m.name) then
+			reasons[#reasons + 1] = m.name .. ": its Patroni does not answer"
+		elseif not f.receive_lsn and not f.replay_lsn then
+			reasons[#reasons + 1] = m.name .. ": PostgreSQL is not in recovery"
 		else
 			local rcv, rpl = pgha.lsn(f.receive_lsn), pgha.lsn(f.replay_lsn)
 			local pos = math.max(rcv or 0, rpl or 0)
@@ -221,9 +223,8 @@ return runbook {
 				if not old then return false, "there was no old leader" end
 				if ctx.state.members == nil then return true, "if the old leader has not come back" end
 				if old_streams(ctx) then return false, old .. " already streams from " .. ctx.state.candidate end
-				local v = pgha.cluster()
-				if v and v.by_name[old] and pgha.is_running(v.by_name[old]) then
-					return true, old .. " runs: wait for it to stream"
+				if pgha.patroni_alive(old) then
+					return true, "Patroni runs on " .. old .. ": wait for it to stream"
 				end
 				local node = ctx.cluster.nodes and ctx.cluster.nodes[old]
 				if not node or not node.start then
@@ -235,9 +236,7 @@ return runbook {
 			interval = 0.5,
 			gate = { text = "Start Patroni on the old leader: it rejoins as a replica (pg_rewind when its timeline diverged)." },
 			run = function(ctx)
-				local v = pgha.cluster()
-				local m = v and v.by_name[ctx.state.old]
-				if m and pgha.is_running(m) then return end
+				if pgha.patroni_alive(ctx.state.old) then return end
 				local node = ctx.cluster.nodes[ctx.state.old]
 				local r, err = exec.run(node.start, { timeout = 60 })
 				if not r then return nil, "start " .. ctx.state.old .. ": " .. tostring(err) end

@@ -29,8 +29,9 @@ local function assess(ctx)
 		return nil, "more than one leader in the DCS: " .. table.concat(names, ", ")
 	end
 	local leader = v.leader
-	if not pgha.is_running(leader) then
-		return nil, string.format("leader %s is %s: use the failover runbook", leader.name, tostring(leader.state))
+	local leader_running, leader_state = pgha.is_running_live(leader)
+	if not leader_running then
+		return nil, string.format("leader %s is %s: use the failover runbook", leader.name, tostring(leader_state))
 	end
 	local prim = pgha.primaries(v)
 	if #prim.names > 1 then return nil, pgha.split_brain_message(prim) end
@@ -56,7 +57,10 @@ local function assess(ctx)
 	local function fitness(m)
 		if m.name == leader.name then return nil, m.name .. " is the leader" end
 		if not pgha.is_replica_role(m.role) then return nil, m.name .. " is not a replica (" .. tostring(m.role) .. ")" end
-		if not pgha.is_running(m) then return nil, m.name .. " is " .. tostring(m.state) end
+		-- Patroni's own pre-check wants the node's REST API to answer; its
+		-- state may still read "starting" seconds after PostgreSQL streams,
+		-- so the streaming evidence below decides, as it does for Patroni
+		if not pgha.patroni_alive(m.name) then return nil, m.name .. ": its Patroni does not answer" end
 		if type(m.tags) == "table" and m.tags.nofailover == true then return nil, m.name .. " is tagged nofailover" end
 		if sync_mode and m.role ~= "sync_standby" then
 			return nil, m.name .. " is not a synchronous standby and synchronous mode is on"
@@ -247,8 +251,9 @@ return runbook {
 		{
 			name = "reinitialize-old-leader",
 			when = function(ctx)
+				if ctx.state.rejoined == nil then return true, "only if the old leader has not rejoined by then" end
 				if ctx.state.rejoined then return false, "the old leader rejoined as a replica" end
-				return true
+				return true, "the old leader has not rejoined"
 			end,
 			timeout = function(ctx) return ctx.params.timeout end,
 			interval = 0.5,

@@ -45,6 +45,20 @@ wait_streaming() {
 	for _ in $(seq 300); do [ "$(streaming "$1")" = "$2" ] && return 0; sleep 0.2; done
 	return 1
 }
+# wait_new_journal BEFORE REGEX: the id of a run whose journal is not in
+# BEFORE (an earlier `ls $J`) and has a line matching REGEX (30 s; "" if
+# none).
+wait_new_journal() {
+	local f id
+	for _ in $(seq 600); do
+		for f in "$J"/*.jsonl; do
+			id=$(basename "$f" .jsonl)
+			case " $1 " in *" $id.jsonl "*) continue ;; esac
+			grep -q "$2" "$f" 2>/dev/null && { printf '%s' "$id"; return 0; }
+		done
+		sleep 0.05
+	done
+}
 # last_run: the id of the newest run in the journal directory.
 last_run() { ls -t "$J" | head -1 | sed 's/\.jsonl$//'; }
 # journal_end ID: the final state of a run ("" while unfinished).
@@ -96,13 +110,14 @@ like "$OUT" "no writable leader for at most [0-9.]+ s" "the run reports the wind
 ID=$(last_run)
 is "$(journal_end "$ID")" "success" "the journal ends with success"
 EV=$(journal_events "$ID" | tr '\n' ' ')
-like "$EV" "step_end:preflight .*step_end:switchover .*step_end:converge .*skipped:reinitialize-old-leader .*step_end:report end" \
+like "$EV" "step_end:preflight .*step_end:switchover .*step_end:converge .*skipped:reinitialize-old-leader .*step_end:report .*end" \
 	"the journal has every step, the reinitialisation skipped"
 WINDOW=$(printf '%s\n' "$OUT" | sed -n 's/.*no writable leader for at most \([0-9.]*\) s.*/\1/p')
 diag "switchover $L0 -> $CAND: no writable leader for at most ${WINDOW:-?} s"
 
 run "$PGHA" run switchover "candidate=$L0" --yes "${R[@]}"
-is "$RC" 0 "switching back to $L0 exits 0"
+is "$RC" 0 "switching back to $L0 right away exits 0"
+[ "$RC" = 0 ] || diag "$OUT"
 is "$(leader)" "$L0" "$L0 leads again"
 is "$(streaming "$L0")" 2 "both other members stream from $L0"
 
@@ -164,10 +179,10 @@ wait_streaming "$L0" 2
 ok $? "the replicas are back and streaming"
 
 # --- the lock: a second run while the first holds it --------------------------------
+BEFORE=$(ls "$J" | tr '\n' ' ')
 "$PGHA" run switchover --yes "${R[@]}" >"$T/first.out" 2>&1 &
 BG=$!
-for _ in $(seq 100); do grep -q '"event":"lock"' "$J"/*.jsonl 2>/dev/null && break; sleep 0.1; done
-FIRST_ID=$(grep -l '"event":"lock"' "$J"/*.jsonl | xargs ls -t | head -1 | xargs basename | sed 's/\.jsonl$//')
+FIRST_ID=$(wait_new_journal "$BEFORE" '"event":"lock"')
 run "$PGHA" run switchover --yes "${R[@]}"
 is "$RC" 3 "a second switchover while the first runs is refused (exit 3)"
 like "$OUT" "is locked by run $FIRST_ID \(runbook switchover 1.0.0" "it names the run holding the lock"
@@ -179,25 +194,20 @@ ok "$([ "$L1" != "$L0" ]; echo $?)" "and changed the leader ($L0 -> $L1)"
 wait_streaming "$L1" 2
 
 # --- interrupted during the verification, then resumed -------------------------------
+BEFORE=$(ls "$J" | tr '\n' ' ')
 "$PGHA" run switchover "candidate=$L0" --yes "${R[@]}" >"$T/killed.out" 2>&1 &
 BG=$!
-KID=
-for _ in $(seq 300); do
-	KID=$(grep -l '"event":"step_start".*"name":"converge"' "$J"/*.jsonl 2>/dev/null | head -1)
-	[ -n "$KID" ] && break
-	sleep 0.05
-done
+KID=$(wait_new_journal "$BEFORE" '"event":"step_start".*"name":"converge"')
 kill -9 "$BG"
 wait "$BG" 2>/dev/null
 BG=
-KID=$(basename "${KID:-none}" .jsonl)
-ok "$([ "$KID" != none ]; echo $?)" "the engine was killed during the converge step of run $KID"
+ok "$([ -n "$KID" ]; echo $?)" "the engine was killed during the converge step of run $KID"
 is "$(journal_end "$KID")" "" "the killed run has no end record"
 run "$PGHA" run --resume "$KID" --yes "${R[@]}"
 is "$RC" 0 "--resume $KID finishes the switchover (exit 0)"
 is "$(journal_end "$KID")" "success" "the journal of $KID now ends with success"
 EV=$(journal_events "$KID" | tr '\n' ' ')
-like "$EV" "step_start:converge resume .*step_end:converge .*end" "the journal tells the story: converge, resume, converge done, end"
+like "$EV" "step_start:converge resume:converge .*step_end:converge .*end" "the journal tells the story: converge, resume, converge done, end"
 is "$(printf '%s\n' "$EV" | grep -o 'step_end:switchover' | wc -l)" 1 "the switchover itself ran once"
 is "$(leader)" "$L0" "$L0 leads"
 is "$(streaming "$L0")" 2 "both other members stream from $L0"
@@ -219,6 +229,7 @@ REPS=($(replicas))
 ok $? "leader $L0 killed (Patroni and PostgreSQL, kill -9)"
 run "$PGHA" run failover --yes "${R[@]}"
 is "$RC" 0 "failover --yes exits 0"
+[ "$RC" = 0 ] || diag "$OUT"
 like "$OUT" "candidate n[0-9] received [0-9A-F]+/[0-9A-F]+, replayed [0-9A-F]+/[0-9A-F]+: .* behind the last leader LSN" \
 	"it shows each candidate's position against the last leader LSN"
 NEW=$(leader)

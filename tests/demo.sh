@@ -57,5 +57,14 @@ show "$P/check_pgha_lag" --patroni "$PGHA_PATRONI_URLS" -U "$PGHA_MONITOR_USER" 
 	--expected-standbys 2 --warning-bytes 16MB --critical-bytes 64MB
 
 echo
+echo "== runbooks: the shipped ones, a switchover planned (dry-run) then done =="
+RB=(--runbook-dir "$PWD/runbooks" --journal-dir "$build/journal" -c "$PGHA_CLUSTER_FILE")
+show "$build/pgha" runbooks --runbook-dir "$PWD/runbooks"
+show "$build/pgha" run switchover --dry-run "${RB[@]}"
+show "$build/pgha" run switchover --yes "${RB[@]}"
+show "$build/pgha" journal --journal-dir "$build/journal"
+show "$build/pgha" status -c "$PGHA_CLUSTER_FILE" --no-color
+
+echo
 echo "The sandbox keeps running: 'tests/sandbox/pgha-sandbox status' shows it,"
 echo "'tests/sandbox/pgha-sandbox down' stops it."

@@ -15,6 +15,7 @@
 #include <config.h>
 
 #include "journal.h"
+#include "bootstrap.h"
 #include "run.h"
 #include "status.h"
 
@@ -39,6 +40,9 @@ static const struct command commands[] = {
 	  pgha_show_main, pgha_show_help },
 	{ "journal", "list the runs in the journal, or tell one run's story",
 	  pgha_journal_main, pgha_journal_help },
+	{ "restore-backup", "restore a base backup into a data directory (Patroni's "
+			    "bootstrap method in a point-in-time restore)",
+	  pgha_restore_backup_main, pgha_restore_backup_help },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

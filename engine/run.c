@@ -1127,6 +1127,13 @@ static void push_ctx(struct run *r)
 	lua_setfield(L, -2, "run_id");
 	lua_newtable(L);
 	lua_setfield(L, -2, "state");
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		lua_pushstring(L, self); /* this pgha, for commands run later */
+		lua_setfield(L, -2, "pgha");
+	}
 	if (r->have_cf) {
 		lua_newtable(L);
 		lua_pushstring(L, r->cf.scope);

@@ -19,6 +19,7 @@
 #include "error.h"
 #include "etcd.h"
 #include "json.h"
+#include "lock.h"
 #include "lua_host.h"
 #include "rest.h"
 
@@ -33,7 +34,7 @@
 #define DEFAULT_S 10.0            /* without a budget */
 #define MEMBER_TIMEOUT_MS 2000    /* health: each voter's status */
 #define KEY_MAX (64 * 1024)       /* bytes of a key or prefix */
-#define LOCK_PREFIX "/pgha/lock/" /* engine/lock.h: PGHA_LOCK_PREFIX */
+#define LOCK_PREFIX PGHA_LOCK_PREFIX
 
 static const char box_meta[] = "pgha.etcd.box";
 

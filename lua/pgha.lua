@@ -281,6 +281,45 @@ function M.converged(want)
 	return true, summary, details
 end
 
+-- Seconds since the epoch (UTC) -> year, month, day, hour, min, sec
+-- (integers; the fraction is dropped). The sandbox has no os.date.
+function M.utc(ts)
+	local t = math.floor(ts)
+	local days, rem = t // 86400, t % 86400
+	-- civil_from_days (Howard Hinnant's algorithm)
+	local z = days + 719468
+	local era = (z >= 0 and z or z - 146096) // 146097
+	local doe = z - era * 146097
+	local yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+	local y = yoe + era * 400
+	local doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+	local mp = (5 * doy + 2) // 153
+	local d = doy - (153 * mp + 2) // 5 + 1
+	local m = mp < 10 and mp + 3 or mp - 9
+	if m <= 2 then y = y + 1 end
+	return y, m, d, rem // 3600, rem % 3600 // 60, rem % 60
+end
+
+-- 1795644000 -> "20261125T220000Z" (a backup's id)
+function M.backup_id(ts)
+	return string.format("%04d%02d%02dT%02d%02d%02dZ", M.utc(ts))
+end
+
+-- 1795644000 -> "2026-11-25T22:00:00Z"
+function M.iso8601(ts)
+	return string.format("%04d-%02d-%02dT%02d:%02d:%02dZ", M.utc(ts))
+end
+
+-- The WAL segment holding an LSN on a timeline (16 MB segments):
+-- (3, "0/5000028") -> "000000030000000000000005"; nil for a bad LSN.
+function M.wal_name(tli, lsn_text, seg_size)
+	local lsn = M.lsn(lsn_text)
+	if not lsn or math.type(tli) ~= "integer" then return nil end
+	local seg = lsn // (seg_size or 16777216)
+	local per_id = 0x100000000 // (seg_size or 16777216)
+	return string.format("%08X%08X%08X", tli, seg // per_id, seg % per_id)
+end
+
 -- Seconds as "2.4 s".
 function M.seconds(s)
 	return string.format("%.1f s", s)

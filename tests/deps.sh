@@ -11,6 +11,7 @@ packages=(
 	etcd-server etcd-client
 	patroni python3-etcd python3-psycopg2
 	curl valgrind procps
+	lz4 zstd
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1081,8 +1081,9 @@ static void push_argv(lua_State *L, char *const *argv)
 	}
 }
 
-/* ctx.cluster.nodes: NAME = { host, port, data_dir, stop = argv, start =
- * argv }, from the cluster file's [node NAME] sections. */
+/* ctx.cluster.nodes: NAME = { index, host, port, data_dir, config_dir,
+ * stop = argv, start = argv }, from the cluster file's [node NAME]
+ * sections; index is the section's place in the file (1, 2, ...). */
 static void push_nodes(struct run *r)
 {
 	lua_State *L = pgha_lua_state(r->h);
@@ -1090,6 +1091,8 @@ static void push_nodes(struct run *r)
 	for (size_t i = 0; i < r->cf.n_nodes; i++) {
 		const struct pgha_cf_node *n = &r->cf.nodes[i];
 		lua_newtable(L);
+		lua_pushinteger(L, (lua_Integer)i + 1);
+		lua_setfield(L, -2, "index");
 		if (n->host) {
 			lua_pushstring(L, n->host);
 			lua_setfield(L, -2, "host");
@@ -1101,6 +1104,10 @@ static void push_nodes(struct run *r)
 		if (n->data_dir) {
 			lua_pushstring(L, n->data_dir);
 			lua_setfield(L, -2, "data_dir");
+		}
+		if (n->config_dir) {
+			lua_pushstring(L, n->config_dir);
+			lua_setfield(L, -2, "config_dir");
 		}
 		if (n->stop) {
 			push_argv(L, n->stop);
@@ -1161,6 +1168,10 @@ static void push_ctx(struct run *r)
 		if (r->cf.archive_dir) {
 			lua_pushstring(L, r->cf.archive_dir);
 			lua_setfield(L, -2, "archive_dir");
+		}
+		if (r->cf.restore_command) {
+			lua_pushstring(L, r->cf.restore_command);
+			lua_setfield(L, -2, "restore_command");
 		}
 		lua_setfield(L, -2, "cluster");
 	}

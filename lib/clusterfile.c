@@ -36,7 +36,8 @@ enum vtype {
 	V_PORT,      /* 1..65535 */
 	V_NAMESPACE, /* starts with '/' */
 	V_ARGV,      /* words split on blanks */
-	V_HOST       /* no blanks */
+	V_HOST,      /* no blanks */
+	V_COMMAND    /* a command line: absolute program path, with %f and %p */
 };
 
 struct keydef {
@@ -52,11 +53,11 @@ static const struct keydef cluster_keys[] = {
 
 static const struct keydef node_keys[] = {
 	{ "host", V_HOST }, { "port", V_PORT }, { "data_dir", V_PATH },
-	{ "stop", V_ARGV }, { "start", V_ARGV },
+	{ "stop", V_ARGV }, { "start", V_ARGV }, { "config_dir", V_PATH },
 };
 
 static const struct keydef backup_keys[] = {
-	{ "dir", V_PATH }, { "archive_dir", V_PATH },
+	{ "dir", V_PATH }, { "archive_dir", V_PATH }, { "restore_command", V_COMMAND },
 };
 
 /* libpq connection keywords (PostgreSQL 15 to 17), minus the refused ones
@@ -365,6 +366,14 @@ static int apply(struct parser *p, const struct keydef *def, const char *value)
 			if (is_blank(*c))
 				return fail(p, p->line, "invalid host \"%s\": blank inside", value);
 		break;
+	case V_COMMAND:
+		if (value[0] != '/')
+			return fail(p, p->line, "\"%s\" must start with the absolute path of a "
+				    "program, not \"%s\"", key, value);
+		if (!strstr(value, "%f") || !strstr(value, "%p"))
+			return fail(p, p->line, "\"%s\" must contain %%f and %%p (the WAL file "
+				    "name and the path to copy it to): \"%s\"", key, value);
+		break;
 	}
 
 	/* plain strings: point into the entry */
@@ -378,9 +387,11 @@ static int apply(struct parser *p, const struct keydef *def, const char *value)
 	} else if (p->section == PGHA_CF_NODE) {
 		if (strcmp(key, "host") == 0) node->host = value;
 		else if (strcmp(key, "data_dir") == 0) node->data_dir = value;
+		else if (strcmp(key, "config_dir") == 0) node->config_dir = value;
 	} else if (p->section == PGHA_CF_BACKUP) {
 		if (strcmp(key, "dir") == 0) cf->backup_dir = value;
 		else if (strcmp(key, "archive_dir") == 0) cf->archive_dir = value;
+		else if (strcmp(key, "restore_command") == 0) cf->restore_command = value;
 	}
 	return 0;
 }

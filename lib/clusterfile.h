@@ -66,6 +66,7 @@ struct pgha_cf_node {
 	const char *host;     /* PostgreSQL host (overrides Patroni's) */
 	int port;             /* PostgreSQL port, 0 if absent */
 	const char *data_dir;
+	const char *config_dir; /* Patroni's configuration directory */
 	char **stop, **start; /* argv (NULL-terminated, owned), split on
 				 blanks, no shell; NULL if absent */
 };
@@ -90,6 +91,7 @@ struct pgha_clusterfile {
 
 	/* [backup] */
 	const char *backup_dir, *archive_dir;
+	const char *restore_command;        /* archive fetch, with %f %p */
 };
 
 /* Read and parse path. Returns 0; PGHA_E_IO when the file cannot be read

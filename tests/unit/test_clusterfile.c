@@ -54,12 +54,14 @@ static void test_full(void)
 		"host = 127.0.0.1\n"
 		"port = 25432\n"
 		"data_dir = /tmp/pgha-sandbox/n1/data\n"
+		"config_dir = /tmp/pgha-sandbox/n1/patroni.d\n"
 		"stop = /path/to/pgha-sandbox   stop\tn1\n"
 		"start = \"/path/to/pgha-sandbox start n1\"\n"
 		"[node n2.example-com_2]\n"
 		"port = 65535\n"
 		"[backup]\n"
 		"dir = \"/srv/backup # here\"\n"
+		"restore_command = /usr/bin/wal-fetch %f %p /srv/archive   # fetch\n"
 		"archive_dir = /srv/archive";
 	struct pgha_clusterfile cf;
 	int rc = parse(text, &cf);
@@ -93,6 +95,7 @@ static void test_full(void)
 		is_str(n1->host, "127.0.0.1", "CRLF line end dropped from the host");
 		is_int(n1->port, 25432, "node port");
 		is_str(n1->data_dir, "/tmp/pgha-sandbox/n1/data", "data_dir");
+		is_str(n1->config_dir, "/tmp/pgha-sandbox/n1/patroni.d", "config_dir");
 		ok(n1->stop && n1->stop[0] && n1->stop[1] && n1->stop[2] && !n1->stop[3],
 		   "stop split into 3 words on blanks and tabs");
 		if (n1->stop && n1->stop[2]) {
@@ -102,7 +105,8 @@ static void test_full(void)
 		ok(n1->start && n1->start[2] && !n1->start[3], "a quoted command splits too");
 	}
 	const struct pgha_cf_node *n2 = pgha_clusterfile_node(&cf, "n2.example-com_2");
-	ok(n2 && n2->port == 65535 && !n2->host && !n2->stop, "second node: port only");
+	ok(n2 && n2->port == 65535 && !n2->host && !n2->stop && !n2->config_dir, "second node: port only");
+	is_str(cf.restore_command, "/usr/bin/wal-fetch %f %p /srv/archive", "restore_command, comment dropped");
 	ok(pgha_clusterfile_node(&cf, "n3") == NULL, "no node n3");
 	is_str(cf.backup_dir, "/srv/backup # here", "quoted value keeps ' #'");
 	is_str(cf.archive_dir, "/srv/archive", "last line without a newline");
@@ -208,6 +212,10 @@ static void test_errors(void)
 		{ "[node n1]\nstop = \"   \"\n", "t.conf:2: empty command in \"stop\"" },
 		{ "[node n1]\ndata_dir = data\n", "t.conf:2: \"data_dir\" must be an absolute path, not \"data\"" },
 		{ "[backup]\narchive_dir = ./a\n", "t.conf:2: \"archive_dir\" must be an absolute path, not \"./a\"" },
+		{ "[node n1]\nconfig_dir = patroni.d\n", "t.conf:2: \"config_dir\" must be an absolute path, not \"patroni.d\"" },
+		{ "[backup]\nrestore_command = cp /a/%f %p\n", "t.conf:2: \"restore_command\" must start with the absolute path of a program, not \"cp /a/%f %p\"" },
+		{ "[backup]\nrestore_command = /bin/cp /a/%f\n", "t.conf:2: \"restore_command\" must contain %f and %p (the WAL file name and the path to copy it to): \"/bin/cp /a/%f\"" },
+		{ "[backup]\nrestore_command = /bin/cp /a/x %p\n", "t.conf:2: \"restore_command\" must contain %f and %p" },
 		/* required */
 		{ "", "t.conf:1: no [cluster] section (it needs scope and patroni)" },
 		{ "# only a comment\n\n[postgresql]\n", "t.conf:3: no [cluster] section (it needs scope and patroni)" },

@@ -20,14 +20,8 @@
 #   bench/backup.sh [BUILDDIR] (default _build/werror, else _build/demo)
 #   BENCH_ROUNDS=3 (rounds of each), BENCH_SCALE=20, BENCH_COMPRESS=gzip
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-}
-if [ -z "$build" ]; then
-	for b in "$top/_build/werror" "$top/_build/demo"; do
-		[ -x "$b/pgha" ] && { build=$b; break; }
-	done
-fi
-[ -n "$build" ] && [ -x "$build/pgha" ] || { echo "bench: build pgha first" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_build pgha "${1:-}"
 SANDBOX=$top/tests/sandbox/pgha-sandbox
 eval "$("$SANDBOX" env)"
 export PGPASSFILE

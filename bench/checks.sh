@@ -9,15 +9,8 @@
 # Needs the sandbox running (tests/sandbox/pgha-sandbox up), hyperfine and
 # GNU time (apt-get install hyperfine time).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-}
-if [ -z "$build" ]; then
-	for b in "$top/_build/werror" "$top/_build/demo"; do
-		[ -x "$b/plugins/check_pgha_node" ] && { build=$b; break; }
-	done
-fi
-[ -n "$build" ] && [ -x "$build/plugins/check_pgha_node" ] ||
-	{ echo "bench: build pgha first" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_build plugins/check_pgha_node "${1:-}"
 command -v hyperfine >/dev/null || { echo "bench: apt-get install hyperfine" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: apt-get install time" >&2; exit 1; }
 eval "$("$top/tests/sandbox/pgha-sandbox" env)"

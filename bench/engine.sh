@@ -8,14 +8,8 @@
 #
 # Needs hyperfine (apt-get install hyperfine).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-}
-if [ -z "$build" ]; then
-	for b in "$top/_build/werror" "$top/_build/demo"; do
-		[ -x "$b/pgha" ] && { build=$b; break; }
-	done
-fi
-[ -n "$build" ] && [ -x "$build/pgha" ] || { echo "bench: build pgha first" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_build pgha "${1:-}"
 command -v hyperfine >/dev/null || { echo "bench: apt-get install hyperfine" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -10,14 +10,8 @@
 # Needs the sandbox running, hyperfine, GNU time and check_pgsql
 # (apt-get install hyperfine time monitoring-plugins-standard).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-}
-if [ -z "$build" ]; then
-	for b in "$top/_build/werror" "$top/_build/demo"; do
-		[ -x "$b/plugins/check_pgha_query" ] && { build=$b; break; }
-	done
-fi
-[ -n "$build" ] && [ -x "$build/plugins/check_pgha_query" ] || { echo "bench: build pgha first" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_build plugins/check_pgha_query "${1:-}"
 pgsql=/usr/lib/nagios/plugins/check_pgsql
 [ -x "$pgsql" ] || { echo "bench: apt-get install monitoring-plugins-standard" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "bench: apt-get install hyperfine" >&2; exit 1; }

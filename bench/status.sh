@@ -16,14 +16,8 @@
 # Needs the sandbox running (tests/sandbox/pgha-sandbox up, which writes the
 # cluster file) and hyperfine (apt-get install hyperfine).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-}
-if [ -z "$build" ]; then
-	for b in "$top/_build/werror" "$top/_build/demo"; do
-		[ -x "$b/pgha" ] && { build=$b; break; }
-	done
-fi
-[ -n "$build" ] && [ -x "$build/pgha" ] || { echo "bench: build pgha first (no BUILDDIR/pgha)" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_build pgha "${1:-}"
 command -v hyperfine >/dev/null || { echo "bench: apt-get install hyperfine" >&2; exit 1; }
 sandbox="$top/tests/sandbox/pgha-sandbox"
 eval "$("$sandbox" env)"

@@ -165,7 +165,13 @@ trap - EXIT
 run "$CHECK" -H 127.0.0.1 -p "$LPORT" "${MON[@]}"
 is "$RC" 0 "slot dropped: OK again"
 like "$FIRST" "slots=2;;;0 inactive_slots=0;0;;0\$" "back to the two Patroni slots"
-is "$(curl -s "$(rest_of "$L")/config" | jq -c '.ignore_slots')" "$orig_ignore" "ignore_slots restored"
+# GET /config may serve the old value for a moment after a PATCH
+for _ in $(seq 50); do
+	got_ignore=$(curl -s "$(rest_of "$L")/config" | jq -c '.ignore_slots')
+	[ "$got_ignore" = "$orig_ignore" ] && break
+	sleep 0.2
+done
+is "$got_ignore" "$orig_ignore" "ignore_slots restored"
 trap cleanup EXIT
 
 # --- a stopped node: CRITICAL within -t ------------------------------------------

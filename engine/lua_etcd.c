@@ -246,17 +246,27 @@ static bool check_read_opts(lua_State *L, int idx)
 	return serializable;
 }
 
+/* Connect within the call's deadline and send one kv request (verb
+ * "range" or "deleterange") for key, or every key under it when prefix;
+ * the answer is in b->root. Raises when interrupted. */
+static int kv_request(lua_State *L, struct box *b, const char *verb, const char *key,
+		      size_t len, bool prefix, bool serializable)
+{
+	struct pgha_deadline d;
+	call_deadline(L, &d);
+	int rc = connect_etcd(b, &d);
+	if (rc == 0)
+		rc = kv_call(b, &d, verb, key, len, prefix, serializable);
+	pgha_lua_raise_if_interrupted(L);
+	return rc;
+}
+
 /* Read one key into b->root; *kv is its record, NULL when absent. */
 static int get_key(lua_State *L, struct box *b, const char *key, size_t len, bool serializable,
 		   const cJSON **kv)
 {
-	struct pgha_deadline d;
 	const cJSON *kvs;
-	call_deadline(L, &d);
-	int rc = connect_etcd(b, &d);
-	if (rc == 0)
-		rc = kv_call(b, &d, "range", key, len, false, serializable);
-	pgha_lua_raise_if_interrupted(L);
+	int rc = kv_request(L, b, "range", key, len, false, serializable);
 	*kv = NULL;
 	if (rc == 0 && pgha_json_array(b->root, "kvs", &kvs) == 0)
 		*kv = cJSON_GetArrayItem(kvs, 0);
@@ -297,13 +307,7 @@ static int e_list(lua_State *L)
 	struct box *b = box_open(L, "etcd.list");
 	if (!b)
 		return fail(L, lua_touserdata(L, -1));
-	struct pgha_deadline d;
-	call_deadline(L, &d);
-	int rc = connect_etcd(b, &d);
-	if (rc == 0)
-		rc = kv_call(b, &d, "range", prefix, len, true, serializable);
-	pgha_lua_raise_if_interrupted(L);
-	if (rc)
+	if (kv_request(L, b, "range", prefix, len, true, serializable))
 		return fail(L, b);
 	const cJSON *kvs = NULL, *kv;
 	pgha_json_array(b->root, "kvs", &kvs);
@@ -332,13 +336,7 @@ static int e_delete_prefix(lua_State *L)
 	struct box *b = box_open(L, "etcd.delete_prefix");
 	if (!b)
 		return fail(L, lua_touserdata(L, -1));
-	struct pgha_deadline d;
-	call_deadline(L, &d);
-	int rc = connect_etcd(b, &d);
-	if (rc == 0)
-		rc = kv_call(b, &d, "deleterange", prefix, len, true, false);
-	pgha_lua_raise_if_interrupted(L);
-	if (rc)
+	if (kv_request(L, b, "deleterange", prefix, len, true, false))
 		return fail(L, b);
 	int64_t deleted = 0; /* absent when 0 */
 	pgha_json_int64(b->root, "deleted", &deleted);

@@ -696,12 +696,22 @@ static cJSON *state_json(struct run *r)
 	return j;
 }
 
+/* In a protected call (the memory cap may refuse it): ctx.state = the JSON
+ * object given as light userdata (arg 2), ctx being arg 1. */
+static int decode_state(lua_State *L)
+{
+	pgha_lua_push_json(L, lua_touserdata(L, 2));
+	lua_setfield(L, 1, "state");
+	return 0;
+}
+
 /* Restore ctx.state from the newest step_end that journaled one. */
 static void state_restore(struct run *r, const cJSON *recs)
 {
-	const cJSON *rec, *last = NULL;
+	const cJSON *rec;
+	cJSON *last = NULL;
 	cJSON_ArrayForEach(rec, recs) {
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "state");
+		cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "state");
 		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(rec, "event");
 		if (cJSON_IsObject(st) && cJSON_IsString(ev) && strcmp(ev->valuestring, "step_end") == 0)
 			last = st;
@@ -709,10 +719,14 @@ static void state_restore(struct run *r, const cJSON *recs)
 	if (!last)
 		return;
 	lua_State *L = pgha_lua_state(r->h);
+	lua_pushcfunction(L, decode_state);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, r->ctx_ref);
-	pgha_lua_push_json(L, last);
-	lua_setfield(L, -2, "state");
-	lua_pop(L, 1);
+	lua_pushlightuserdata(L, last);
+	if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+		say(r, "pgha: warning: ctx.state from the journal could not be restored (%s)\n",
+		    lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+		lua_pop(L, 1);
+	}
 }
 
 /* Steps skipped by when() in the journal (a resume). */
